@@ -1,0 +1,89 @@
+"""The endpoint adapter interface: one request in, one reply (or a classified error) out.
+
+Adapters know nothing about scoring, storage or metrics. They turn a probe request into the endpoint's wire
+format and classify every failure into an :class:`ErrorKind`, so the runner can retry the retryable ones and
+store the rest as infrastructure errors (never as answers).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class ErrorKind(str, enum.Enum):
+    """Why a request produced no answer. Stored with the sample and used as a metric outcome."""
+
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"  # refused, reset, DNS, unavailable
+    SERVER = "server_error"  # 5xx / INTERNAL
+    RATE_LIMITED = "rate_limited"  # 429 / RESOURCE_EXHAUSTED
+    MALFORMED = "malformed_reply"  # reply does not have the expected shape
+    CLIENT = "client_error"  # 4xx / INVALID_ARGUMENT: our request is wrong for this endpoint
+    AUTH = "auth_error"  # credentials missing or rejected
+    CANCELLED = "cancelled"
+
+    @property
+    def retryable(self) -> bool:
+        return self in _RETRYABLE
+
+
+_RETRYABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVER, ErrorKind.RATE_LIMITED})
+
+
+class AdapterError(Exception):
+    """A request that produced no usable answer. ``message`` must never contain secrets or the prompt."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(f"{kind.value}: {message}")
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind.retryable
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    """What the runner asks an endpoint. ``image`` is an RGB uint8 array of shape (H, W, 3) or None."""
+
+    prompt: str
+    image: object | None = None  # numpy.ndarray; typed loosely so this module does not import numpy
+    max_tokens: int = 128
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """Which model answered: exported as ``trust_model_info`` and stored with every run."""
+
+    model: str
+    version: str = ""
+    fingerprint: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class Adapter(Protocol):
+    """An endpoint. Instances are created once per endpoint and shared by all runs of it."""
+
+    endpoint: str
+
+    async def identity(self) -> ModelIdentity:
+        """Read the model's name/version from the endpoint; raises AdapterError when unreachable."""
+        ...
+
+    async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:
+        """Send one request; raises AdapterError (classified) on any failure."""
+        ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,302 @@
+"""The service configuration: one YAML file, validated into pydantic models that reject unknown keys.
+
+Secrets are never written inline: a :class:`SecretRef` names an environment variable or a file, and is resolved
+(and checked to exist) when the file is loaded, so ``config check`` catches a missing secret before deploy.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_NAME = re.compile(r"^[a-z0-9]([a-z0-9_.-]{0,62}[a-z0-9])?$")
+_HOSTPORT = re.compile(r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+
+
+def parse_duration(value: Any) -> float:
+    """'90s', '15m', '1h', '500ms' or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '30s', '15m' or '1h'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ValueError(f"invalid duration {value!r}: expected a number with a unit, such as '30s', '15m', '1h'")
+        seconds = float(match.group(1)) * _UNIT_S[match.group(2)]
+    if seconds <= 0:
+        raise ValueError("duration must be positive")
+    return seconds
+
+
+Duration = Annotated[float, Field(description="seconds; YAML accepts '30s', '15m', '1h', '500ms'")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecretRef(Strict):
+    """A secret held outside the config: exactly one of ``env`` (variable name) or ``file`` (path)."""
+
+    env: str | None = None
+    file: Path | None = None
+    _value: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _resolve(self) -> SecretRef:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("give exactly one of 'env' (environment variable name) or 'file' (path)")
+        if self.env is not None:
+            value = os.environ.get(self.env)
+            if value is None or value == "":
+                raise ValueError(f"environment variable {self.env} is not set")
+        else:
+            assert self.file is not None
+            try:
+                value = self.file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"cannot read secret file {self.file}: {exc.strerror}") from None
+            if not value:
+                raise ValueError(f"secret file {self.file} is empty")
+        self._value = value
+        return self
+
+    def reveal(self) -> str:
+        """The secret's value. Call only where it is sent; never log or store the result."""
+        return self._value
+
+    def __repr__(self) -> str:  # never show the value
+        where = f"env={self.env}" if self.env else f"file={self.file}"
+        return f"SecretRef({where})"
+
+    __str__ = __repr__
+
+
+class RetryConfig(Strict):
+    max_attempts: int = Field(3, ge=1, le=10, description="attempts per request, the first included")
+    backoff_initial: Duration = 0.5
+    backoff_max: Duration = 10.0
+
+    _dur = field_validator("backoff_initial", "backoff_max", mode="before")(parse_duration)
+
+
+class ScheduleConfig(Strict):
+    """When an endpoint is probed: exactly one of ``interval`` or ``cron`` (5-field crontab, UTC)."""
+
+    interval: Duration | None = None
+    cron: str | None = None
+    run_on_start: bool = Field(False, description="start one run as soon as the service is up")
+    misfire_grace: Duration = Field(300.0, description="how late a scheduled run may still start")
+
+    @field_validator("interval", "misfire_grace", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> float | None:
+        return None if v is None else parse_duration(v)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        if v is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(v, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"invalid crontab {v!r}: {exc}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _one(self) -> ScheduleConfig:
+        if self.interval is not None and self.cron is not None:
+            raise ValueError("give either 'interval' or 'cron', not both")
+        return self
+
+
+class TensorSpec(Strict):
+    name: str
+    datatype: str
+
+    @field_validator("datatype")
+    @classmethod
+    def _dtype(cls, v: str) -> str:
+        allowed = {"BYTES", "UINT8", "FP32", "INT32", "INT64"}
+        if v not in allowed:
+            raise ValueError(f"unsupported datatype {v!r}; one of {', '.join(sorted(allowed))}")
+        return v
+
+
+class TritonTensors(Strict):
+    """Tensor names and dtypes of the served model (the demo's Python-backend layout by default)."""
+
+    prompt: TensorSpec = TensorSpec(name="PROMPT", datatype="BYTES")
+    image: TensorSpec = TensorSpec(name="IMAGE", datatype="UINT8")
+    max_tokens: TensorSpec | None = TensorSpec(name="MAX_TOKENS", datatype="INT32")
+    output: TensorSpec = TensorSpec(name="TEXT", datatype="BYTES")
+
+
+class EndpointBase(Strict):
+    name: str = Field(description="label value in every metric; lower-case letters, digits, '_', '-', '.'")
+    schedule: ScheduleConfig | None = None
+    tasks: list[str] | None = Field(None, description="task ids to run; default: suite.tasks")
+    concurrency: int = Field(4, ge=1, le=1024, description="requests in flight at once")
+    timeout: Duration = Field(60.0, description="per-request timeout")
+    retries: RetryConfig = RetryConfig()
+    max_tokens: int = Field(128, ge=1, le=8192)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(f"invalid endpoint name {v!r}: use lower-case letters, digits, '_', '-', '.'")
+        return v
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> float:
+        return parse_duration(v)
+
+
+class TritonEndpoint(EndpointBase):
+    """A model served by NVIDIA Triton Inference Server, called over gRPC."""
+
+    kind: Literal["triton"]
+    url: str = Field(description="host:port of Triton's gRPC endpoint")
+    model: str
+    model_version: str = Field("", description="empty = the server's latest")
+    tensors: TritonTensors = TritonTensors()
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="extra gRPC metadata, e.g. auth")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not _HOSTPORT.match(v):
+            raise ValueError(f"invalid address {v!r}: expected host:port")
+        return v
+
+
+EndpointConfig = Annotated[TritonEndpoint, Field(discriminator="kind")]
+
+
+class StoreConfig(Strict):
+    url: str = Field("sqlite:///var/trust-monitor.db", description="SQLAlchemy URL: sqlite:///PATH or postgresql://…")
+    password: SecretRef | None = Field(None, description="for PostgreSQL; never put it in the URL")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not (v.startswith("sqlite:///") or v.startswith("postgresql")):
+            raise ValueError("store url must start with 'sqlite:///' or 'postgresql'")
+        return v
+
+
+class AuthConfig(Strict):
+    tokens: list[SecretRef] = Field(default_factory=list, description="bearer tokens accepted by the gRPC API")
+
+
+class ServerConfig(Strict):
+    grpc_listen: str = "127.0.0.1:50051"
+    http_listen: str = "127.0.0.1:9464"
+    auth: AuthConfig = AuthConfig()
+    max_queued_runs: int = Field(8, ge=1, le=1000, description="on-demand runs waiting; more get RESOURCE_EXHAUSTED")
+
+    @field_validator("grpc_listen", "http_listen")
+    @classmethod
+    def _addr(cls, v: str) -> str:
+        m = _HOSTPORT.match(v)
+        if not m or int(m.group(2)) > 65535:
+            raise ValueError(f"invalid listen address {v!r}: expected host:port")
+        return v
+
+
+class SuiteConfig(Strict):
+    tasks: list[str] | Literal["all"] = "all"
+    min_scored_samples: int = Field(10, ge=1, description="fewer scored samples than this: the task has no score")
+    profile: Literal["default", "multitrust"] = "default"
+    max_samples_per_task: int | None = Field(None, ge=1, description="cap per task and variant; default all")
+
+
+class Config(Strict):
+    store: StoreConfig = StoreConfig()
+    server: ServerConfig = ServerConfig()
+    suite: SuiteConfig = SuiteConfig()
+    endpoints: list[EndpointConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        seen: set[str] = set()
+        for ep in self.endpoints:
+            if ep.name in seen:
+                raise ValueError(f"duplicate endpoint name {ep.name!r}")
+            seen.add(ep.name)
+        return self
+
+    def endpoint(self, name: str) -> EndpointConfig | None:
+        return next((e for e in self.endpoints if e.name == name), None)
+
+
+class ConfigError(Exception):
+    """Every problem found in a config file, one ``FILE: path.to.field: message`` line each."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def _loc(loc: tuple[int | str, ...], data: Any) -> str:
+    parts: list[str] = []
+    node = data
+    for item in loc:
+        # pydantic puts the discriminator value (e.g. 'triton') into the location of a tagged union member
+        if isinstance(node, dict) and isinstance(item, str) and item not in node and node.get("kind") == item:
+            continue
+        parts.append(str(item))
+        if isinstance(node, dict):
+            node = node.get(item)
+        elif isinstance(node, list) and isinstance(item, int) and item < len(node):
+            node = node[item]
+        else:
+            node = None
+    return ".".join(parts) or "(top level)"
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "missing":
+        return "field required"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate a config file; raises ConfigError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{path}: {where}invalid YAML: {problem}"]) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}: (top level): expected a mapping of sections"])
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{path}: {_loc(err['loc'], data)}: {_message(err)}" for err in exc.errors()]
+        raise ConfigError(lines) from None

@@ -1,0 +1,52 @@
+"""HTTP side: /metrics (Prometheus text format), /healthz (process alive), /readyz (ready to serve)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from monitor.metrics import Metrics
+
+
+def split_hostport(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class HttpServer:
+    def __init__(self, metrics: Metrics, ready: Callable[[], tuple[bool, str]]) -> None:
+        self._metrics = metrics
+        self._ready = ready
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def start(self, address: str) -> None:
+        app = web.Application()
+        app.router.add_get("/metrics", self._handle_metrics)
+        app.router.add_get("/healthz", self._handle_health)
+        app.router.add_get("/readyz", self._handle_ready)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        host, port = split_hostport(address)
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle_metrics(self, _request: web.Request) -> web.Response:
+        body = generate_latest(self._metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _handle_health(self, _request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def _handle_ready(self, _request: web.Request) -> web.Response:
+        ok, why = self._ready()
+        return web.Response(text=f"{why}\n", status=200 if ok else 503)

@@ -1,0 +1,152 @@
+"""Prometheus metrics: exactly the vocabulary of the external contract (docs/metrics.md).
+
+Fed by run events and by aggregated scores; labels are endpoint names, dimension/sub-dimension words and task
+ids only — never prompts, answers or other free text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from monitor import events
+from monitor.adapters import ModelIdentity
+from monitor.aggregation import Aggregate
+from probes.catalogue import Task
+
+TASK_LABELS = ("endpoint", "dimension", "subdimension", "task")
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        r = self.registry = CollectorRegistry()
+        self.task_score = Gauge("trust_task_score", "Task score in [0,1], higher is more trustworthy.",
+                                TASK_LABELS, registry=r)
+        self.task_ci_low = Gauge("trust_task_score_ci_low", "Lower bound of the task score's 95% interval.",
+                                 TASK_LABELS, registry=r)
+        self.task_ci_high = Gauge("trust_task_score_ci_high", "Upper bound of the task score's 95% interval.",
+                                  TASK_LABELS, registry=r)
+        self.task_samples = Gauge("trust_task_samples", "Scored samples behind the task score.", TASK_LABELS,
+                                  registry=r)
+        self.task_delta = Gauge("trust_task_score_delta", "Task score minus the baseline run's task score.",
+                                TASK_LABELS, registry=r)
+        self.subdimension_score = Gauge("trust_subdimension_score", "Sub-dimension score in [0,1].",
+                                        ("endpoint", "dimension", "subdimension"), registry=r)
+        self.dimension_score = Gauge("trust_dimension_score",
+                                     "Dimension score in [0,1]: mean of its scored sub-dimensions.",
+                                     ("endpoint", "dimension"), registry=r)
+        self.overall_score = Gauge("trust_overall_score", "Overall score in [0,1]: mean of scored sub-dimensions.",
+                                   ("endpoint",), registry=r)
+        self.model_info = Gauge("trust_model_info", "Model identity last seen behind the endpoint (always 1).",
+                                ("endpoint", "model", "version", "fingerprint"), registry=r)
+        self.model_changes = Counter("trust_model_changes", "Model identity changes seen.", ("endpoint",),
+                                     registry=r)
+        self.runs = Counter("trust_runs", "Finished runs.", ("endpoint", "trigger", "status"), registry=r)
+        self.run_duration = Histogram("trust_run_duration_seconds", "Wall time of finished runs.", ("endpoint",),
+                                      buckets=DURATION_BUCKETS, registry=r)
+        self.last_run = Gauge("trust_last_run_timestamp_seconds", "Unix time the last run finished.",
+                              ("endpoint",), registry=r)
+        self.probe_requests = Counter("trust_probe_requests", "Probe requests by final outcome.",
+                                      ("endpoint", "outcome"), registry=r)
+        self.probe_latency = Histogram("trust_probe_latency_seconds", "Latency of answered probe requests.",
+                                       ("endpoint",), buckets=LATENCY_BUCKETS, registry=r)
+        self.endpoint_up = Gauge("trust_endpoint_up", "1 if the endpoint answered its last probe request.",
+                                 ("endpoint",), registry=r)
+        self.suite_info = Gauge("trust_suite_info", "Version (content hash) of the probe suite (always 1).",
+                                ("version",), registry=r)
+        self.tokens = Counter("trust_tokens", "Tokens reported by the endpoint.", ("endpoint", "kind"), registry=r)
+        self._model_labels: dict[str, tuple[str, str, str]] = {}
+        self._task_labels: dict[str, set[tuple[str, ...]]] = {}
+        self._sub_labels: dict[str, set[tuple[str, ...]]] = {}
+        self._dim_labels: dict[str, set[tuple[str, ...]]] = {}
+
+    # -- events -----------------------------------------------------------------------------------------
+    def on_event(self, event: events.Event) -> None:
+        if event.kind == events.SAMPLE_DONE:
+            self.probe_requests.labels(event.endpoint, event.outcome).inc()
+            answered = event.outcome == "ok"
+            if answered and event.latency_s is not None:
+                self.probe_latency.labels(event.endpoint).observe(event.latency_s)
+            if event.outcome in ("ok", "timeout", "connection", "server_error"):
+                self.endpoint_up.labels(event.endpoint).set(1 if answered else 0)
+            if event.tokens_in:
+                self.tokens.labels(event.endpoint, "input").inc(event.tokens_in)
+            if event.tokens_out:
+                self.tokens.labels(event.endpoint, "output").inc(event.tokens_out)
+        elif event.kind == events.RUN_FINISHED:
+            self.runs.labels(event.endpoint, event.trigger or "unknown", event.status).inc()
+            if event.duration_s is not None:
+                self.run_duration.labels(event.endpoint).observe(event.duration_s)
+            self.last_run.labels(event.endpoint).set(event.at.timestamp())
+        elif event.kind == events.MODEL_CHANGED:
+            self.model_changes.labels(event.endpoint).inc()
+
+    # -- state ------------------------------------------------------------------------------------------
+    def set_suite(self, version: str) -> None:
+        self.suite_info.clear()
+        self.suite_info.labels(version).set(1)
+
+    def set_model(self, endpoint: str, identity: ModelIdentity) -> None:
+        labels = (identity.model, identity.version, identity.fingerprint)
+        old = self._model_labels.get(endpoint)
+        if old is not None and old != labels:
+            self.model_info.remove(endpoint, *old)
+        self._model_labels[endpoint] = labels
+        self.model_info.labels(endpoint, *labels).set(1)
+
+    def init_endpoint(self, endpoint: str) -> None:
+        """Make per-endpoint counters exist at 0 so rate() works from the first scrape."""
+        self.model_changes.labels(endpoint)
+
+    def set_scores(self, endpoint: str, agg: Aggregate, tasks: Mapping[str, Task],
+                   baseline: Mapping[str, float] | None = None) -> None:
+        """Publish one run's aggregate; series of tasks/groups without a score in it are removed."""
+        task_labels: set[tuple[str, ...]] = set()
+        labels: tuple[str, ...]
+        for tid, rec in agg.tasks.items():
+            task = tasks.get(tid)
+            if task is None or rec.score is None:
+                continue
+            labels = (endpoint, task.dimension.value, task.subdimension, tid)
+            task_labels.add(labels)
+            self.task_score.labels(*labels).set(rec.score)
+            self.task_ci_low.labels(*labels).set(rec.ci_low if rec.ci_low is not None else rec.score)
+            self.task_ci_high.labels(*labels).set(rec.ci_high if rec.ci_high is not None else rec.score)
+            self.task_samples.labels(*labels).set(rec.n_scored)
+            if baseline is not None and tid in baseline:
+                self.task_delta.labels(*labels).set(rec.score - baseline[tid])
+            else:
+                self._remove(self.task_delta, labels)
+        for labels in self._task_labels.get(endpoint, set()) - task_labels:
+            for gauge in (self.task_score, self.task_ci_low, self.task_ci_high, self.task_samples, self.task_delta):
+                self._remove(gauge, labels)
+        self._task_labels[endpoint] = task_labels
+
+        sub_labels: set[tuple[str, ...]] = {(endpoint, agg.subdimension_of[s], s) for s in agg.subdimensions}
+        for labels in sub_labels:
+            self.subdimension_score.labels(*labels).set(agg.subdimensions[labels[2]])
+        for labels in self._sub_labels.get(endpoint, set()) - sub_labels:
+            self._remove(self.subdimension_score, labels)
+        self._sub_labels[endpoint] = sub_labels
+
+        dim_labels: set[tuple[str, ...]] = {(endpoint, d) for d in agg.dimensions}
+        for labels in dim_labels:
+            self.dimension_score.labels(*labels).set(agg.dimensions[labels[1]])
+        for labels in self._dim_labels.get(endpoint, set()) - dim_labels:
+            self._remove(self.dimension_score, labels)
+        self._dim_labels[endpoint] = dim_labels
+
+        if agg.overall is not None:
+            self.overall_score.labels(endpoint).set(agg.overall)
+        else:
+            self._remove(self.overall_score, (endpoint,))
+
+    @staticmethod
+    def _remove(gauge: Gauge, labels: tuple[str, ...]) -> None:
+        try:
+            gauge.remove(*labels)
+        except KeyError:
+            pass

@@ -1,0 +1,228 @@
+"""Executes one run: a list of independent (task, variant, sample) work items against one endpoint.
+
+Bounded concurrency per endpoint, a timeout per request, retries with exponential backoff and jitter on
+retryable errors only, cancellation, progress events. A failed request is stored as an error of its kind and
+never scored. Results are written to the store in small batches so a crash loses at most one batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import trace
+
+from monitor import events
+from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest
+from monitor.aggregation import task_score
+from monitor.store import RunStatus, SampleResult, Store, TaskScoreRecord
+from monitor.tracing import tracer
+from probes.catalogue import Sample, Task
+from probes.scorers import get_scorer
+
+if TYPE_CHECKING:
+    from monitor.config import EndpointConfig
+
+log = logging.getLogger(__name__)
+
+FLUSH_EVERY = 20  # results per store transaction
+FLUSH_INTERVAL_S = 1.0
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    task: Task
+    variant: str
+    sample: Sample
+
+
+@lru_cache(maxsize=256)
+def load_image(path: Path) -> Any:
+    """PNG → RGB uint8 array (H, W, 3); cached, the suite reuses images across variants."""
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(path) as img:
+        array = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    array.setflags(write=False)
+    return array
+
+
+def backoff_delay(attempt: int, initial: float, maximum: float, retry_after: float | None = None) -> float:
+    """Delay before retry number ``attempt`` (1-based): capped exponential with full jitter in [0.5, 1.5)."""
+    base = min(maximum, initial * (2 ** (attempt - 1)))
+    delay = base * (0.5 + random.random())
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, maximum))
+    return delay
+
+
+@dataclass
+class RunOutcome:
+    status: RunStatus
+    scores: list[TaskScoreRecord]
+    identity: ModelIdentity | None
+
+
+class Runner:
+    def __init__(self, store: Store, bus: events.EventBus) -> None:
+        self.store = store
+        self.bus = bus
+
+    async def execute(
+        self,
+        run_id: str,
+        trigger: str,
+        endpoint: EndpointConfig,
+        adapter: Adapter,
+        items: list[WorkItem],
+        *,
+        profile: str,
+        min_scored: int,
+        identity: ModelIdentity | None,
+    ) -> RunOutcome:
+        name = endpoint.name
+        started = time.monotonic()
+        ident = identity or ModelIdentity(model="")
+        await asyncio.to_thread(
+            self.store.mark_running, run_id, model=ident.model, model_version=ident.version,
+            model_fingerprint=ident.fingerprint, total_items=len(items),
+        )
+        self.bus.publish(events.Event(events.RUN_STARTED, name, run_id, status="running", trigger=trigger,
+                                      total=len(items)))
+        tasks = {it.task.id: it.task for it in items}
+        state = _RunState(total=len(items))
+        buffer: list[SampleResult] = []
+        last_flush = time.monotonic()
+        sem = asyncio.Semaphore(endpoint.concurrency)
+
+        async def flush() -> None:
+            nonlocal buffer, last_flush
+            if buffer:
+                batch, buffer = buffer, []
+                await asyncio.to_thread(self.store.add_results, run_id, batch)
+                await asyncio.to_thread(self.store.update_progress, run_id, state.done, state.errors)
+            last_flush = time.monotonic()
+
+        status = RunStatus.SUCCEEDED
+        message = ""
+        with tracer().start_as_current_span(
+            "run", attributes={"run.id": run_id, "endpoint": name, "trigger": trigger, "items": len(items)}
+        ) as run_span:
+            task_spans = {
+                tid: tracer().start_span("task", attributes={"task": tid, "run.id": run_id}) for tid in tasks
+            }
+
+            async def one(item: WorkItem) -> None:
+                nonlocal buffer
+                async with sem:
+                    ctx = trace.set_span_in_context(task_spans[item.task.id])
+                    result = await self._attempt(endpoint, adapter, item, profile, ctx)
+                state.done += 1
+                if result.error_kind is not None:
+                    state.errors += 1
+                buffer.append(result)
+                self.bus.publish(events.Event(
+                    events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
+                    task=item.task.id, outcome=result.error_kind or "ok", latency_s=result.latency_s,
+                    tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0,
+                ))
+                if len(buffer) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_INTERVAL_S:
+                    await flush()
+
+            workers = [asyncio.ensure_future(one(item)) for item in items]
+            try:
+                await asyncio.gather(*workers)
+            except asyncio.CancelledError:
+                status, message = RunStatus.CANCELLED, "cancelled"
+                for w in workers:
+                    w.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+            except Exception as exc:  # a bug or a broken store: keep what we have, say why
+                log.exception("run %s on %s failed", run_id, name)
+                status, message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+                for w in workers:
+                    w.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+            finally:
+                for span in task_spans.values():
+                    span.end()
+            await asyncio.shield(flush())
+            scores: list[TaskScoreRecord] = []
+            if status is RunStatus.SUCCEEDED:
+                results = await asyncio.to_thread(self.store.results, run_id)
+                by_task: dict[str, list[SampleResult]] = defaultdict(list)
+                for r in results:
+                    by_task[r.task].append(r)
+                scores = [task_score(task, by_task.get(tid, []), min_scored) for tid, task in tasks.items()]
+                await asyncio.to_thread(self.store.save_task_scores, run_id, scores)
+            record = await asyncio.shield(asyncio.to_thread(self.store.finish_run, run_id, status, message))
+            run_span.set_attribute("run.status", record.status.value)
+            run_span.set_attribute("run.errors", state.errors)
+        self.bus.publish(events.Event(
+            events.RUN_FINISHED, name, run_id, status=status.value, trigger=trigger, total=state.total,
+            done=state.done, errors=state.errors, duration_s=time.monotonic() - started, message=message,
+        ))
+        log.info("run %s on %s %s: %d/%d items, %d errors", run_id, name, status.value, state.done, state.total,
+                 state.errors)
+        if status is RunStatus.CANCELLED:
+            raise asyncio.CancelledError
+        return RunOutcome(status, scores, identity)
+
+    async def _attempt(
+        self, endpoint: EndpointConfig, adapter: Adapter, item: WorkItem, profile: str, ctx: Any
+    ) -> SampleResult:
+        task, sample, variant = item.task, item.sample, item.variant
+        base: dict[str, Any] = {"task": task.id, "variant": variant, "sample_id": sample.id, "scorer": task.scorer}
+        image_path = task.image_path(sample, variant)
+        image = await asyncio.to_thread(load_image, image_path) if image_path is not None else None
+        request = ProbeRequest(prompt=sample.prompt, image=image, max_tokens=endpoint.max_tokens,
+                               request_id=f"{task.id}/{variant}/{sample.id}")
+        retry = endpoint.retries
+        attempt = 0
+        with tracer().start_as_current_span(
+            "request", context=ctx, attributes={"task": task.id, "variant": variant, "sample": sample.id}
+        ) as span:
+            while True:
+                attempt += 1
+                t0 = time.monotonic()
+                try:
+                    reply = await asyncio.wait_for(
+                        adapter.generate(request, timeout_s=endpoint.timeout), timeout=endpoint.timeout + 5
+                    )
+                except (AdapterError, TimeoutError) as exc:
+                    err = exc if isinstance(exc, AdapterError) else AdapterError(ErrorKind.TIMEOUT, "no reply")
+                    if err.retryable and attempt < retry.max_attempts:
+                        span.add_event("retry", {"attempt": attempt, "error": err.kind.value})
+                        await asyncio.sleep(backoff_delay(attempt, retry.backoff_initial, retry.backoff_max,
+                                                          err.retry_after))
+                        continue
+                    span.set_attribute("outcome", err.kind.value)
+                    return SampleResult(**base, answer=None, score=None, error_kind=err.kind.value,
+                                        error_message=err.message[:500], latency_s=time.monotonic() - t0,
+                                        attempts=attempt)
+                latency = time.monotonic() - t0
+                span.set_attribute("outcome", "ok")
+                break
+        try:
+            scored = get_scorer(task.scorer)(reply.text, sample, profile)
+            value, reason = scored.value, scored.reason
+        except Exception as exc:  # a scorer bug must not lose the answer
+            log.exception("scorer %s failed on %s/%s", task.scorer, task.id, sample.id)
+            value, reason = None, f"scorer failed: {type(exc).__name__}"
+        return SampleResult(**base, answer=reply.text, score=value, error_kind=None, latency_s=latency,
+                            attempts=attempt, reason=reason, tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
+
+
+@dataclass
+class _RunState:
+    total: int
+    done: int = 0
+    errors: int = 0

@@ -1,0 +1,185 @@
+"""Run lifecycle: plans runs from the catalogue, queues them, never runs one endpoint twice at once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from monitor import events
+from monitor.adapters import Adapter, AdapterError, ModelIdentity
+from monitor.config import Config, EndpointConfig
+from monitor.runner import Runner, WorkItem
+from monitor.store import RunRecord, RunStatus, Store
+from probes.catalogue import Task, all_tasks, suite_version
+
+log = logging.getLogger(__name__)
+
+
+class RunError(Exception):
+    """A request to start or change a run that cannot be honoured; ``code`` maps to a gRPC status."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code  # "not_found" | "invalid_argument" | "failed_precondition" | "resource_exhausted"
+        self.message = message
+
+
+@dataclass
+class _Active:
+    record: RunRecord
+    task: asyncio.Task[None]
+
+
+class RunManager:
+    def __init__(self, config: Config, store: Store, bus: events.EventBus, adapters: dict[str, Adapter]) -> None:
+        self.config = config
+        self.store = store
+        self.bus = bus
+        self.adapters = adapters
+        self.runner = Runner(store, bus)
+        self.catalogue: dict[str, Task] = all_tasks()
+        self.suite_version = suite_version()
+        self._locks = {ep.name: asyncio.Lock() for ep in config.endpoints}
+        self._active: dict[str, _Active] = {}
+        self._queued_on_demand = 0
+        self.identities: dict[str, ModelIdentity] = {}
+
+    # -- planning ---------------------------------------------------------------------------------------
+    def resolve_tasks(self, endpoint: EndpointConfig, requested: list[str] | None) -> list[str]:
+        if requested:
+            ids = requested
+        elif endpoint.tasks:
+            ids = endpoint.tasks
+        elif self.config.suite.tasks == "all":
+            ids = list(self.catalogue)
+        else:
+            ids = list(self.config.suite.tasks)
+        unknown = [t for t in ids if t not in self.catalogue]
+        if unknown:
+            known = ", ".join(self.catalogue)
+            raise RunError("invalid_argument", f"unknown task(s) {', '.join(unknown)}; known: {known}")
+        return list(dict.fromkeys(ids))
+
+    def plan(self, task_ids: list[str]) -> list[WorkItem]:
+        cap = self.config.suite.max_samples_per_task
+        items: list[WorkItem] = []
+        for tid in task_ids:
+            task = self.catalogue[tid]
+            samples = task.samples if cap is None else task.samples[:cap]
+            items.extend(WorkItem(task, variant, s) for variant in task.variants for s in samples)
+        return items
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    def busy(self, endpoint: str) -> bool:
+        return any(a.record.endpoint == endpoint for a in self._active.values())
+
+    def start(self, endpoint_name: str, tasks: list[str] | None, trigger: str) -> RunRecord:
+        endpoint = self.config.endpoint(endpoint_name)
+        if endpoint is None:
+            raise RunError("not_found", f"unknown endpoint {endpoint_name!r}")
+        task_ids = self.resolve_tasks(endpoint, tasks)
+        on_demand = trigger == "api"
+        if on_demand and self._queued_on_demand >= self.config.server.max_queued_runs:
+            raise RunError("resource_exhausted",
+                           f"{self._queued_on_demand} on-demand runs already queued (server.max_queued_runs)")
+        record = self.store.create_run(endpoint.name, trigger, task_ids, self.suite_version,
+                                       self.config.suite.profile)
+        if on_demand:
+            self._queued_on_demand += 1
+        self.bus.publish(events.Event(events.RUN_QUEUED, endpoint.name, record.id, status="queued",
+                                      trigger=trigger))
+        task = asyncio.get_running_loop().create_task(self._run(record, endpoint, task_ids, on_demand),
+                                                      name=f"run-{record.id}")
+        self._active[record.id] = _Active(record, task)
+        run_id = record.id
+
+        def forget(_task: asyncio.Task[None]) -> None:
+            self._active.pop(run_id, None)
+
+        task.add_done_callback(forget)
+        return record
+
+    async def run_scheduled(self, endpoint_name: str, trigger: str = "schedule") -> None:
+        """Scheduler entry point: skip (not pile up) when the endpoint already has a run in progress."""
+        if self.busy(endpoint_name):
+            log.info("scheduled run of %s skipped: a run is already in progress", endpoint_name)
+            return
+        record = self.start(endpoint_name, None, trigger)
+        await self.wait(record.id)
+
+    async def wait(self, run_id: str) -> None:
+        active = self._active.get(run_id)
+        if active is not None:
+            await asyncio.gather(active.task, return_exceptions=True)
+
+    async def _run(self, record: RunRecord, endpoint: EndpointConfig, task_ids: list[str], on_demand: bool) -> None:
+        lock = self._locks[endpoint.name]
+        try:
+            async with lock:
+                if on_demand:
+                    self._queued_on_demand -= 1
+                    on_demand = False
+                adapter = self.adapters[endpoint.name]
+                identity = await self._identity(endpoint.name, adapter, record.id)
+                await self.runner.execute(
+                    record.id, record.trigger, endpoint, adapter, self.plan(task_ids),
+                    profile=self.config.suite.profile, min_scored=self.config.suite.min_scored_samples,
+                    identity=identity,
+                )
+        except asyncio.CancelledError:
+            current = await asyncio.to_thread(self.store.get_run, record.id)
+            if current is not None and not current.status.finished:
+                await asyncio.to_thread(self.store.finish_run, record.id, RunStatus.CANCELLED, "cancelled")
+                self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status="cancelled",
+                                              trigger=record.trigger, message="cancelled"))
+        except Exception as exc:
+            log.exception("run %s on %s failed before it started", record.id, endpoint.name)
+            message = f"{type(exc).__name__}: {exc}"
+            await asyncio.to_thread(self.store.finish_run, record.id, RunStatus.FAILED, message)
+            self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status="failed",
+                                          trigger=record.trigger, message=message))
+        finally:
+            if on_demand:
+                self._queued_on_demand -= 1
+
+    async def _identity(self, endpoint: str, adapter: Adapter, run_id: str) -> ModelIdentity | None:
+        """Who answers now; a change from the last identity seen is recorded as an event."""
+        try:
+            identity = await adapter.identity()
+        except AdapterError as exc:
+            log.warning("endpoint %s: cannot read model identity (%s)", endpoint, exc.kind.value)
+            return None
+        previous = self.identities.get(endpoint)
+        if previous is None:
+            last = await asyncio.to_thread(self.store.list_runs, endpoint, 5)
+            seen = next((r for r in last if r.model and r.id != run_id), None)
+            if seen is not None:
+                previous = ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint)
+        self.identities[endpoint] = identity
+        if previous is not None and (previous.model, previous.version, previous.fingerprint) != (
+            identity.model, identity.version, identity.fingerprint
+        ):
+            detail: dict[str, object] = {
+                "from": {"model": previous.model, "version": previous.version, "fingerprint": previous.fingerprint},
+                "to": {"model": identity.model, "version": identity.version, "fingerprint": identity.fingerprint},
+            }
+            await asyncio.to_thread(self.store.add_event, events.MODEL_CHANGED, endpoint, run_id, detail)
+            self.bus.publish(events.Event(events.MODEL_CHANGED, endpoint, run_id))
+        return identity
+
+    def cancel(self, run_id: str) -> RunRecord:
+        record = self.store.get_run(run_id)
+        if record is None:
+            raise RunError("not_found", f"unknown run {run_id!r}")
+        active = self._active.get(run_id)
+        if record.status.finished or active is None:
+            raise RunError("failed_precondition", f"run {run_id} has already finished ({record.status.value})")
+        active.task.cancel()
+        return record
+
+    async def shutdown(self) -> None:
+        tasks = [a.task for a in self._active.values()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,62 @@
+"""Periodic runs per endpoint (APScheduler, in-process).
+
+Each endpoint is one job with an interval or cron trigger. ``max_instances=1`` + ``coalesce`` mean a run that
+overruns its interval does not pile up: missed fire times collapse into one, and a firing while the endpoint is
+still busy is skipped by the run manager. ``misfire_grace_time`` bounds how late a run may still start.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.config import Config
+from monitor.runs import RunManager
+
+log = logging.getLogger(__name__)
+
+
+def describe(schedule: object) -> str:
+    interval = getattr(schedule, "interval", None)
+    cron = getattr(schedule, "cron", None)
+    if interval is not None:
+        return f"every {interval:g}s"
+    if cron is not None:
+        return f"cron {cron}"
+    return ""
+
+
+class Scheduler:
+    def __init__(self, config: Config, runs: RunManager) -> None:
+        self._config = config
+        self._runs = runs
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+
+    def start(self) -> None:
+        for ep in self._config.endpoints:
+            sched = ep.schedule
+            if sched is None:
+                continue
+            trigger: BaseTrigger | None = None
+            if sched.interval is not None:
+                trigger = IntervalTrigger(seconds=sched.interval, timezone="UTC")
+            elif sched.cron is not None:
+                trigger = CronTrigger.from_crontab(sched.cron, timezone="UTC")
+            if trigger is not None:
+                self._scheduler.add_job(
+                    self._runs.run_scheduled, trigger, args=[ep.name], id=f"run:{ep.name}", name=f"run {ep.name}",
+                    max_instances=1, coalesce=True, misfire_grace_time=int(sched.misfire_grace),
+                )
+                log.info("scheduled %s: %s", ep.name, describe(sched))
+        self._scheduler.start()
+
+    def next_run_times(self) -> dict[str, str]:
+        return {job.id.removeprefix("run:"): str(job.next_run_time) for job in self._scheduler.get_jobs()}
+
+    def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

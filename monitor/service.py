@@ -1,0 +1,143 @@
+"""Wires the parts together: store → adapters → run manager → scheduler, gRPC API, metrics and HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+
+from monitor import events
+from monitor.adapters import Adapter, ModelIdentity, create_adapter
+from monitor.aggregation import Aggregate, aggregate
+from monitor.api.server import GrpcServer
+from monitor.config import Config
+from monitor.http import HttpServer
+from monitor.metrics import Metrics
+from monitor.runs import RunManager
+from monitor.scheduler import Scheduler
+from monitor.store import RunStatus, Store
+from monitor.tracing import setup_tracing, shutdown_tracing
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """One monitor process. ``start`` brings everything up; ``stop`` takes it down without losing stored work."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.bus = events.EventBus()
+        self.metrics = Metrics()
+        self.store: Store
+        self.runs: RunManager
+        self.adapters: dict[str, Adapter] = {}
+        self.grpc: GrpcServer | None = None
+        self.http: HttpServer | None = None
+        self.scheduler: Scheduler | None = None
+        self._ready = False
+        self._why_not_ready = "starting"
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        setup_tracing()
+        cfg = self.config
+        self.http = HttpServer(self.metrics, lambda: (self._ready, "ready" if self._ready else self._why_not_ready))
+        await self.http.start(cfg.server.http_listen)
+        password = cfg.store.password.reveal() if cfg.store.password else None
+        self.store = await asyncio.to_thread(Store, cfg.store.url, password=password)
+        interrupted = await asyncio.to_thread(self.store.mark_interrupted)
+        if interrupted:
+            log.warning("%d run(s) left unfinished by an earlier process were marked interrupted", interrupted)
+        self.adapters = {ep.name: create_adapter(ep) for ep in cfg.endpoints}
+        self.runs = RunManager(cfg, self.store, self.bus, self.adapters)
+        self.bus.subscribe(self.metrics.on_event)
+        self.bus.subscribe(self._on_event)
+        self.metrics.set_suite(self.runs.suite_version)
+        for ep in cfg.endpoints:
+            self.metrics.init_endpoint(ep.name)
+        await asyncio.to_thread(self._restore_metrics)
+        tokens = [t.reveal() for t in cfg.server.auth.tokens]
+        self.grpc = GrpcServer(self, tokens)
+        await self.grpc.start(cfg.server.grpc_listen)
+        self.scheduler = Scheduler(cfg, self.runs)
+        self.scheduler.start()
+        self._ready = True
+        for ep in cfg.endpoints:
+            if ep.schedule is not None and ep.schedule.run_on_start:
+                self.runs.start(ep.name, None, "startup")
+
+    async def stop(self) -> None:
+        self._ready = False
+        self._why_not_ready = "stopping"
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self.grpc is not None:
+            await self.grpc.stop()
+        if hasattr(self, "runs"):
+            await self.runs.shutdown()
+        for adapter in self.adapters.values():
+            try:
+                await adapter.close()
+            except Exception:
+                log.exception("closing adapter %s failed", adapter.endpoint)
+        if self.http is not None:
+            await self.http.stop()
+        if hasattr(self, "store"):
+            await asyncio.to_thread(self.store.close)
+        shutdown_tracing()
+
+    # -- scores -----------------------------------------------------------------------------------------
+    def aggregate_run(self, run_id: str) -> Aggregate:
+        return aggregate(self.runs.catalogue, self.store.task_scores(run_id))
+
+    def _baseline_scores(self, endpoint: str) -> Mapping[str, float] | None:
+        baseline = self.store.get_baseline(endpoint)
+        if baseline is None:
+            return None
+        return {s.task: s.score for s in self.store.task_scores(baseline) if s.score is not None}
+
+    def publish_scores(self, endpoint: str, run_id: str) -> None:
+        record = self.store.get_run(run_id)
+        if record is None:
+            return
+        if record.model:
+            self.metrics.set_model(endpoint, ModelIdentity(record.model, record.model_version,
+                                                           record.model_fingerprint))
+        self.metrics.set_scores(endpoint, self.aggregate_run(run_id), self.runs.catalogue,
+                                self._baseline_scores(endpoint))
+
+    def set_baseline(self, endpoint: str, run_id: str) -> None:
+        self.store.set_baseline(endpoint, run_id)
+        latest = self.store.latest_scored_run(endpoint)
+        if latest is not None:
+            self.publish_scores(endpoint, latest.id)
+
+    def _restore_metrics(self) -> None:
+        """Scores survive a restart: publish each endpoint's latest scored run from the store."""
+        for ep in self.config.endpoints:
+            latest = self.store.latest_scored_run(ep.name)
+            if latest is not None:
+                self.publish_scores(ep.name, latest.id)
+                if latest.finished_at is not None:
+                    self.metrics.last_run.labels(ep.name).set(latest.finished_at.timestamp())
+
+    def _on_event(self, event: events.Event) -> None:
+        if event.kind == events.RUN_FINISHED and event.status == RunStatus.SUCCEEDED.value and event.run_id:
+            self.publish_scores(event.endpoint, event.run_id)
+        elif event.kind in (events.MODEL_CHANGED, events.RUN_STARTED):
+            ident = self.runs.identities.get(event.endpoint)
+            if ident is not None:
+                self.metrics.set_model(event.endpoint, ident)
+
+
+async def serve(config: Config, *, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM when run from the CLI)."""
+    service = Service(config)
+    try:
+        await service.start()
+        assert service.grpc is not None and service.http is not None
+        log.info("gRPC listening on %s; metrics on http://%s/metrics", config.server.grpc_listen,
+                 config.server.http_listen)
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await service.stop()

@@ -1,0 +1,82 @@
+"""Plain records passed in and out of the store (no SQLAlchemy objects leak out of monitor.store)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class RunStatus(str, enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"  # every item was attempted; some may be errors
+    FAILED = "failed"  # the run could not go on (e.g. the store or the suite broke)
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"  # the service stopped while the run was queued or running
+
+    @property
+    def finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+@dataclass
+class RunRecord:
+    id: str
+    endpoint: str
+    trigger: str  # "schedule" | "api" | "startup"
+    status: RunStatus
+    tasks: list[str]
+    suite_version: str
+    profile: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    model: str = ""
+    model_version: str = ""
+    model_fingerprint: str = ""
+    total_items: int = 0
+    done_items: int = 0
+    error_items: int = 0
+    message: str = ""  # why it failed / was cancelled; never secrets or prompts
+
+
+@dataclass
+class SampleResult:
+    task: str
+    variant: str
+    sample_id: str
+    answer: str | None  # None when the request failed
+    score: float | None  # None when failed or unscorable
+    error_kind: str | None  # an ErrorKind value, or None
+    error_message: str = ""
+    latency_s: float | None = None
+    attempts: int = 1
+    scorer: str = ""
+    reason: str = ""
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+
+
+@dataclass
+class TaskScoreRecord:
+    """A task's aggregate for one run; score is None when too few samples were scored."""
+
+    task: str
+    score: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n_scored: int
+    n_errors: int
+    n_unscorable: int
+    variant_scores: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass
+class EventRecord:
+    id: int
+    at: datetime
+    kind: str
+    endpoint: str
+    run_id: str | None
+    detail: dict[str, object]

@@ -1,0 +1,527 @@
+"""The run store: runs, per-sample results, task scores, baselines and events (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    make_url,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
+
+from monitor.store.records import EventRecord, RunRecord, RunStatus, SampleResult, TaskScoreRecord
+from monitor.store.schema import BaselineRow, EventRow, RunRow, SampleResultRow, TaskScoreRow
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_PG_MIGRATION_LOCK = 0x7472_7573_746D_6F6E  # pg_advisory_xact_lock key held while migrating ("trustmon")
+WRITE_OPTION = "trust_monitor_write"  # execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
+
+
+class StoreSchemaError(RuntimeError):
+    """The database's schema revision is one this code doesn't know (written by a newer version?)."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest schema revision this code ships."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _json_dumps(value: Any) -> str:
+    # Event details are free-form; anything JSON can't hold is kept as its str() rather than failing a write.
+    return json.dumps(value, default=str)
+
+
+def make_engine(url: URL) -> Engine:
+    """An engine for the store: SQLite gets WAL, synchronous=NORMAL, foreign keys and busy_timeout on every
+    connection, and real (IMMEDIATE for writes) transactions; other backends ping pooled connections."""
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL (persistent, so usually it already is). The switch needs an exclusive lock and
+    SQLite reports "database is locked" at once, without the busy handler, while another connection holds
+    one - which happens when several processes open a new file together - so retry for a while."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode")
+            if str(cursor.fetchone()[0]).lower() in ("wal", "memory"):
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            mode = str(cursor.fetchone()[0]).lower()
+            if mode != "wal":
+                log.warning("SQLite refused WAL mode (journal_mode stays %s); is the file on a network share?", mode)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    database = url.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        json_serializer=_json_dumps,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front, so they queue on busy_timeout instead of failing
+        # with SQLITE_BUSY when a read-then-write transaction finds its snapshot stale.
+        # DDL is transactional too (the migration runs as one write transaction).
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+class Store:
+    """Synchronous access to the run store; every method is one short transaction.
+
+    Thread-safe in the sense that each call checks a connection out of the engine's pool; callers in
+    asyncio should run calls in a worker thread (``asyncio.to_thread``) or accept the brief block.
+    """
+
+    def __init__(self, url: str, *, password: str | None = None) -> None:
+        parsed: URL = make_url(url)
+        if password is not None and parsed.get_backend_name() != "sqlite":
+            parsed = parsed.set(password=password)
+        self._safe_url = parsed.render_as_string(hide_password=True)
+        self._engine = make_engine(parsed)
+        try:
+            self._upgrade()
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    # ------------------------------------------------------------------ setup
+
+    def _upgrade(self) -> None:
+        """Bring the schema to head in one locked transaction; refuse revisions this code doesn't know."""
+        script = ScriptDirectory.from_config(_alembic_config())
+        with self._engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(select(func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK)))
+                current = MigrationContext.configure(conn).get_current_heads()
+                for rev in current:
+                    try:
+                        known = script.get_revision(rev)
+                    except CommandError:
+                        known = None
+                    if known is None:
+                        newest = script.get_current_head()
+                        raise StoreSchemaError(
+                            f"the store at {self._safe_url} is at schema revision {rev!r}, which this "
+                            f"version of trust-monitor does not know (newest known: {newest!r}); it was "
+                            "probably written by a newer version - upgrade trust-monitor or use another "
+                            "database"
+                        )
+                if tuple(current) != tuple(script.get_heads()):
+                    log.info(
+                        "upgrading store schema at %s from %s to %s",
+                        self._safe_url,
+                        ",".join(current) or "<empty>",
+                        ",".join(script.get_heads()),
+                    )
+                    command.upgrade(_alembic_config(conn), "head")
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self._safe_url!r})"
+
+    def schema_revision(self) -> str | None:
+        """The database's current schema revision (head after a successful open)."""
+        with self._engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Session]:
+        with self._engine.connect() as conn:
+            if write:
+                conn.execution_options(**{WRITE_OPTION: True})
+            with Session(bind=conn, expire_on_commit=False, autoflush=True) as session, session.begin():
+                yield session
+
+    # ------------------------------------------------------------------ runs
+
+    def create_run(self, endpoint: str, trigger: str, tasks: list[str], suite_version: str, profile: str) -> RunRecord:
+        row = RunRow(
+            id=uuid.uuid4().hex,
+            endpoint=endpoint,
+            trigger=trigger,
+            status=RunStatus.QUEUED.value,
+            tasks=list(tasks),
+            suite_version=suite_version,
+            profile=profile,
+            created_at=_now(),
+            started_at=None,
+            finished_at=None,
+            model="",
+            model_version="",
+            model_fingerprint="",
+            total_items=0,
+            done_items=0,
+            error_items=0,
+            message="",
+        )
+        with self._tx(write=True) as s:
+            s.add(row)
+            s.flush()
+            return _run_record(row)
+
+    def mark_running(
+        self, run_id: str, *, model: str, model_version: str, model_fingerprint: str, total_items: int
+    ) -> None:
+        self._update_run(
+            run_id,
+            status=RunStatus.RUNNING.value,
+            started_at=_now(),
+            model=model,
+            model_version=model_version,
+            model_fingerprint=model_fingerprint,
+            total_items=total_items,
+        )
+
+    def update_progress(self, run_id: str, done_items: int, error_items: int) -> None:
+        self._update_run(run_id, done_items=done_items, error_items=error_items)
+
+    def finish_run(self, run_id: str, status: RunStatus, message: str = "") -> RunRecord:
+        status = RunStatus(status)
+        if not status.finished:
+            raise ValueError(f"finish_run needs a finished status, not {status.value!r}")
+        with self._tx(write=True) as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise KeyError(run_id)
+            row.status = status.value
+            row.message = message
+            row.finished_at = _now()
+            s.flush()
+            return _run_record(row)
+
+    def _update_run(self, run_id: str, **values: Any) -> None:
+        with self._tx(write=True) as s:
+            result = s.execute(update(RunRow).where(RunRow.id == run_id).values(**values))
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                raise KeyError(run_id)
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        with self._tx(write=False) as s:
+            row = s.get(RunRow, run_id)
+            return None if row is None else _run_record(row)
+
+    def list_runs(
+        self, endpoint: str | None = None, limit: int = 50, statuses: list[RunStatus] | None = None
+    ) -> list[RunRecord]:
+        """Newest first (by created_at)."""
+        query = select(RunRow)
+        if endpoint is not None:
+            query = query.where(RunRow.endpoint == endpoint)
+        if statuses is not None:
+            query = query.where(RunRow.status.in_([RunStatus(st).value for st in statuses]))
+        query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(max(0, limit))
+        with self._tx(write=False) as s:
+            return [_run_record(row) for row in s.scalars(query)]
+
+    def mark_interrupted(self) -> int:
+        """At start-up: runs a crash left QUEUED or RUNNING become INTERRUPTED. Returns how many."""
+        now = _now()
+        count = 0
+        with self._tx(write=True) as s:
+            for status in (RunStatus.QUEUED, RunStatus.RUNNING):
+                result = s.execute(
+                    update(RunRow)
+                    .where(RunRow.status == status.value)
+                    .values(
+                        status=RunStatus.INTERRUPTED.value,
+                        finished_at=now,
+                        message=f"interrupted: the service stopped while the run was {status.value}",
+                    )
+                )
+                count += result.rowcount  # type: ignore[attr-defined]
+        if count:
+            log.warning("marked %d run(s) left queued/running by a previous process as interrupted", count)
+        return count
+
+    # ------------------------------------------------------------------ sample results
+
+    def add_results(self, run_id: str, results: list[SampleResult]) -> None:
+        """Store results in one transaction; a result with a (task, variant, sample_id) already stored for
+        the run replaces it (within the batch, the last one wins)."""
+        if not results:
+            return
+        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for r in results:
+            rows[(r.task, r.variant, r.sample_id)] = {
+                "run_id": run_id,
+                "task": r.task,
+                "variant": r.variant,
+                "sample_id": r.sample_id,
+                "answer": r.answer,
+                "score": r.score,
+                "error_kind": r.error_kind,
+                "error_message": r.error_message,
+                "latency_s": r.latency_s,
+                "attempts": r.attempts,
+                "scorer": r.scorer,
+                "reason": r.reason,
+                "tokens_in": r.tokens_in,
+                "tokens_out": r.tokens_out,
+            }
+        values = list(rows.values())
+        keys = ("run_id", "task", "variant", "sample_id")
+        with self._tx(write=True) as s:
+            if s.get(RunRow, run_id) is None:
+                raise KeyError(run_id)
+            dialect = s.get_bind().dialect.name
+            if dialect in ("sqlite", "postgresql"):
+                upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+                stmt = upsert(SampleResultRow)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=list(keys),
+                    set_={k: stmt.excluded[k] for k in values[0] if k not in keys},
+                )
+                s.execute(stmt, values)
+            else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+                for v in values:
+                    s.execute(delete(SampleResultRow).where(*(getattr(SampleResultRow, k) == v[k] for k in keys)))
+                s.execute(insert(SampleResultRow), values)
+
+    def results(self, run_id: str, task: str | None = None) -> list[SampleResult]:
+        """A run's results in the order they were first stored."""
+        query = select(SampleResultRow).where(SampleResultRow.run_id == run_id)
+        if task is not None:
+            query = query.where(SampleResultRow.task == task)
+        with self._tx(write=False) as s:
+            return [_sample_result(row) for row in s.scalars(query.order_by(SampleResultRow.id))]
+
+    # ------------------------------------------------------------------ task scores
+
+    def save_task_scores(self, run_id: str, scores: list[TaskScoreRecord]) -> None:
+        """Replace the run's task scores with these."""
+        with self._tx(write=True) as s:
+            if s.get(RunRow, run_id) is None:
+                raise KeyError(run_id)
+            s.execute(delete(TaskScoreRow).where(TaskScoreRow.run_id == run_id))
+            by_task = {sc.task: sc for sc in scores}  # one row per task; the last one wins
+            s.add_all(
+                TaskScoreRow(
+                    run_id=run_id,
+                    task=sc.task,
+                    score=sc.score,
+                    ci_low=sc.ci_low,
+                    ci_high=sc.ci_high,
+                    n_scored=sc.n_scored,
+                    n_errors=sc.n_errors,
+                    n_unscorable=sc.n_unscorable,
+                    variant_scores=dict(sc.variant_scores),
+                )
+                for sc in by_task.values()
+            )
+
+    def task_scores(self, run_id: str) -> list[TaskScoreRecord]:
+        """Sorted by task."""
+        query = select(TaskScoreRow).where(TaskScoreRow.run_id == run_id).order_by(TaskScoreRow.task)
+        with self._tx(write=False) as s:
+            return [_task_score(row) for row in s.scalars(query)]
+
+    def latest_scored_run(self, endpoint: str) -> RunRecord | None:
+        """The newest (by created_at) SUCCEEDED run of the endpoint that has task scores."""
+        query = (
+            select(RunRow)
+            .where(
+                RunRow.endpoint == endpoint,
+                RunRow.status == RunStatus.SUCCEEDED.value,
+                exists().where(TaskScoreRow.run_id == RunRow.id),
+            )
+            .order_by(RunRow.created_at.desc(), RunRow.id.desc())
+            .limit(1)
+        )
+        with self._tx(write=False) as s:
+            row = s.scalars(query).first()
+            return None if row is None else _run_record(row)
+
+    # ------------------------------------------------------------------ baselines
+
+    def set_baseline(self, endpoint: str, run_id: str) -> None:
+        """Make the run the endpoint's baseline.
+
+        Raises KeyError if the run doesn't exist, ValueError if it is another endpoint's or not SUCCEEDED.
+        """
+        with self._tx(write=True) as s:
+            run = s.get(RunRow, run_id)
+            if run is None:
+                raise KeyError(run_id)
+            if run.endpoint != endpoint:
+                raise ValueError(f"run {run_id} belongs to endpoint {run.endpoint!r}, not {endpoint!r}")
+            if run.status != RunStatus.SUCCEEDED.value:
+                raise ValueError(f"run {run_id} is {run.status}; only a succeeded run can be a baseline")
+            row = s.get(BaselineRow, endpoint)
+            if row is None:
+                s.add(BaselineRow(endpoint=endpoint, run_id=run_id, set_at=_now()))
+            else:
+                row.run_id = run_id
+                row.set_at = _now()
+
+    def get_baseline(self, endpoint: str) -> str | None:
+        with self._tx(write=False) as s:
+            row = s.get(BaselineRow, endpoint)
+            return None if row is None else row.run_id
+
+    # ------------------------------------------------------------------ events
+
+    def add_event(self, kind: str, endpoint: str, run_id: str | None, detail: dict[str, object]) -> None:
+        with self._tx(write=True) as s:
+            s.add(EventRow(at=_now(), kind=kind, endpoint=endpoint, run_id=run_id, detail=dict(detail)))
+
+    def events(self, endpoint: str | None = None, limit: int = 100) -> list[EventRecord]:
+        """Newest first."""
+        query = select(EventRow)
+        if endpoint is not None:
+            query = query.where(EventRow.endpoint == endpoint)
+        query = query.order_by(EventRow.id.desc()).limit(max(0, limit))
+        with self._tx(write=False) as s:
+            return [
+                EventRecord(
+                    id=row.id,
+                    at=row.at,
+                    kind=row.kind,
+                    endpoint=row.endpoint,
+                    run_id=row.run_id,
+                    detail=dict(row.detail or {}),
+                )
+                for row in s.scalars(query)
+            ]
+
+
+# ---------------------------------------------------------------------- row -> record
+
+
+def _run_record(row: RunRow) -> RunRecord:
+    return RunRecord(
+        id=row.id,
+        endpoint=row.endpoint,
+        trigger=row.trigger,
+        status=RunStatus(row.status),
+        tasks=list(row.tasks or []),
+        suite_version=row.suite_version,
+        profile=row.profile,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        model=row.model,
+        model_version=row.model_version,
+        model_fingerprint=row.model_fingerprint,
+        total_items=row.total_items,
+        done_items=row.done_items,
+        error_items=row.error_items,
+        message=row.message,
+    )
+
+
+def _sample_result(row: SampleResultRow) -> SampleResult:
+    return SampleResult(
+        task=row.task,
+        variant=row.variant,
+        sample_id=row.sample_id,
+        answer=row.answer,
+        score=row.score,
+        error_kind=row.error_kind,
+        error_message=row.error_message,
+        latency_s=row.latency_s,
+        attempts=row.attempts,
+        scorer=row.scorer,
+        reason=row.reason,
+        tokens_in=row.tokens_in,
+        tokens_out=row.tokens_out,
+    )
+
+
+def _task_score(row: TaskScoreRow) -> TaskScoreRecord:
+    return TaskScoreRecord(
+        task=row.task,
+        score=row.score,
+        ci_low=row.ci_low,
+        ci_high=row.ci_high,
+        n_scored=row.n_scored,
+        n_errors=row.n_errors,
+        n_unscorable=row.n_unscorable,
+        variant_scores=dict(row.variant_scores or {}),
+    )

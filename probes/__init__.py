@@ -1,0 +1,1 @@
+"""The probe suite: the MultiTrust task catalogue, shipped samples and rule scorers."""

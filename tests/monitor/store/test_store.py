@@ -1,0 +1,671 @@
+"""Tests of monitor.store against a real SQLite file, and a throwaway PostgreSQL cluster when available."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from monitor.store import (
+    RunRecord,
+    RunStatus,
+    SampleResult,
+    Store,
+    StoreSchemaError,
+    TaskScoreRecord,
+    head_revision,
+)
+from monitor.store.schema import Base
+from monitor.store.store import _alembic_config
+
+TABLES = {"runs", "sample_results", "task_scores", "baselines", "events", "alembic_version"}
+
+
+def _url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "nested" / "dir" / "monitor.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    s = Store(_url(db_path))
+    yield s
+    s.close()
+
+
+def _sample(task: str, variant: str, sid: str, score: float | None = 1.0, **kw: object) -> SampleResult:
+    return SampleResult(
+        task=task,
+        variant=variant,
+        sample_id=sid,
+        answer=kw.pop("answer", f"answer {sid}"),  # type: ignore[arg-type]
+        score=score,
+        error_kind=kw.pop("error_kind", None),  # type: ignore[arg-type]
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _succeeded_run(store: Store, endpoint: str = "ep") -> RunRecord:
+    run = store.create_run(endpoint, "api", ["t1"], "1.0", "quick")
+    store.mark_running(run.id, model="m", model_version="v", model_fingerprint="fp", total_items=1)
+    return store.finish_run(run.id, RunStatus.SUCCEEDED)
+
+
+def _aware_utc(value: datetime | None) -> None:
+    assert value is not None
+    assert value.tzinfo is not None
+    assert value.utcoffset() == timedelta(0)
+    assert abs(datetime.now(UTC) - value) < timedelta(minutes=5)
+
+
+# ---------------------------------------------------------------------- the shared round-trip
+
+
+def round_trip(store: Store) -> None:
+    """Every method, once, with values read back; run against SQLite and PostgreSQL."""
+    run = store.create_run("ep-a", "schedule", ["t1", "t2"], "2.1", "full")
+    assert len(run.id) == 32 and int(run.id, 16) >= 0
+    assert run.status is RunStatus.QUEUED
+    assert run.tasks == ["t1", "t2"]
+    _aware_utc(run.created_at)
+    assert store.get_run(run.id) == run
+    assert store.get_run("missing") is None
+
+    store.mark_running(run.id, model="llava", model_version="1.6", model_fingerprint="sha:abc", total_items=4)
+    store.update_progress(run.id, done_items=3, error_items=1)
+    got = store.get_run(run.id)
+    assert got is not None
+    assert got.status is RunStatus.RUNNING
+    assert (got.model, got.model_version, got.model_fingerprint) == ("llava", "1.6", "sha:abc")
+    assert (got.total_items, got.done_items, got.error_items) == (4, 3, 1)
+    _aware_utc(got.started_at)
+    assert got.finished_at is None
+
+    results = [
+        SampleResult(
+            task="t1",
+            variant="plain",
+            sample_id="s1",
+            answer="Paris ✓ — ünïcode",
+            score=0.75,
+            error_kind=None,
+            error_message="",
+            latency_s=1.25,
+            attempts=2,
+            scorer="exact",
+            reason="matched",
+            tokens_in=120,
+            tokens_out=7,
+        ),
+        SampleResult(
+            task="t1",
+            variant="image",
+            sample_id="s1",
+            answer=None,
+            score=None,
+            error_kind="timeout",
+            error_message="deadline exceeded",
+            latency_s=None,
+            attempts=3,
+        ),
+        _sample("t2", "plain", "s9", score=None, error_kind="unscorable", reason="no option"),
+    ]
+    store.add_results(run.id, results)
+    assert store.results(run.id) == results
+    assert store.results(run.id, task="t2") == [results[2]]
+    assert store.results(run.id, task="nope") == []
+
+    # idempotent: the same batch again changes nothing; a changed repeat replaces the stored one
+    store.add_results(run.id, results)
+    assert store.results(run.id) == results
+    replaced = _sample("t1", "image", "s1", score=1.0, answer="retried ok", attempts=4)
+    store.add_results(run.id, [replaced])
+    assert store.results(run.id) == [results[0], replaced, results[2]]
+
+    scores = [
+        TaskScoreRecord(
+            "t1",
+            0.8,
+            0.6,
+            0.9,
+            n_scored=2,
+            n_errors=0,
+            n_unscorable=0,
+            variant_scores={"plain": 0.75, "image": 1.0},
+        ),
+        TaskScoreRecord("t2", None, None, None, n_scored=0, n_errors=0, n_unscorable=1, variant_scores={"plain": None}),
+    ]
+    assert store.latest_scored_run("ep-a") is None
+    store.save_task_scores(run.id, scores)
+    assert store.task_scores(run.id) == scores
+    store.save_task_scores(run.id, scores[:1])  # replaces
+    assert store.task_scores(run.id) == scores[:1]
+    assert store.latest_scored_run("ep-a") is None  # not SUCCEEDED yet
+
+    finished = store.finish_run(run.id, RunStatus.SUCCEEDED, "done")
+    assert finished.status is RunStatus.SUCCEEDED and finished.message == "done"
+    _aware_utc(finished.finished_at)
+    assert store.get_run(run.id) == finished
+    assert store.latest_scored_run("ep-a") == finished
+    assert store.latest_scored_run("ep-b") is None
+
+    # a newer succeeded run without scores doesn't count; one with scores does
+    newer = _succeeded_run(store, "ep-a")
+    assert store.latest_scored_run("ep-a") == finished
+    store.save_task_scores(newer.id, scores[:1])
+    latest = store.latest_scored_run("ep-a")
+    assert latest is not None and latest.id == newer.id
+
+    assert store.get_baseline("ep-a") is None
+    store.set_baseline("ep-a", run.id)
+    assert store.get_baseline("ep-a") == run.id
+    store.set_baseline("ep-a", newer.id)
+    assert store.get_baseline("ep-a") == newer.id
+
+    other = store.create_run("ep-b", "api", ["t1"], "2.1", "quick")
+    failed = store.create_run("ep-a", "api", ["t1"], "2.1", "quick")
+    store.finish_run(failed.id, RunStatus.FAILED, "suite broke")
+    ids = [r.id for r in store.list_runs()]
+    assert ids == [failed.id, other.id, newer.id, run.id]
+    assert [r.id for r in store.list_runs("ep-a")] == [failed.id, newer.id, run.id]
+    assert [r.id for r in store.list_runs("ep-a", limit=1)] == [failed.id]
+    assert [r.id for r in store.list_runs(statuses=[RunStatus.QUEUED, RunStatus.FAILED])] == [
+        failed.id,
+        other.id,
+    ]
+    assert store.list_runs("nobody") == []
+
+    store.add_event("drift", "ep-a", run.id, {"task": "t1", "delta": -0.2, "tags": ["a", "b"], "n": None})
+    store.add_event("endpoint_down", "ep-b", None, {"when": datetime(2026, 1, 1, tzinfo=UTC)})
+    evs = store.events()
+    assert [e.kind for e in evs] == ["endpoint_down", "drift"]  # newest first
+    assert evs[0].run_id is None and evs[0].detail == {"when": "2026-01-01 00:00:00+00:00"}
+    assert evs[1].detail == {"task": "t1", "delta": -0.2, "tags": ["a", "b"], "n": None}
+    assert evs[1].run_id == run.id and evs[1].endpoint == "ep-a"
+    assert evs[0].id > evs[1].id
+    _aware_utc(evs[0].at)
+    assert [e.kind for e in store.events("ep-a")] == ["drift"]
+    assert len(store.events(limit=1)) == 1
+
+    assert store.mark_interrupted() == 1  # `other` was still queued
+    interrupted = store.get_run(other.id)
+    assert interrupted is not None and interrupted.status is RunStatus.INTERRUPTED
+    assert "interrupted" in interrupted.message
+    assert store.mark_interrupted() == 0
+
+
+# ---------------------------------------------------------------------- SQLite
+
+
+def test_round_trip_sqlite(store: Store) -> None:
+    round_trip(store)
+
+
+def test_creates_parent_dirs_and_wal(db_path: Path, store: Store) -> None:
+    assert db_path.exists()
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert TABLES <= tables
+
+
+def test_connection_pragmas(store: Store) -> None:
+    with store._engine.connect() as conn:  # white-box: every pooled connection gets the pragmas
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10_000
+
+
+def test_relative_sqlite_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Store("sqlite:///var/sub/rel.db") as s:
+        s.create_run("ep", "api", [], "1", "p")
+    assert (tmp_path / "var" / "sub" / "rel.db").exists()
+
+
+def test_timestamps_stored_as_utc(store: Store, db_path: Path) -> None:
+    run = store.create_run("ep", "api", [], "1", "p")
+    with sqlite3.connect(db_path) as conn:
+        raw = conn.execute("SELECT created_at FROM runs WHERE id=?", (run.id,)).fetchone()[0]
+    assert datetime.fromisoformat(raw) == run.created_at.replace(tzinfo=None)
+
+
+def test_unknown_run_errors(store: Store) -> None:
+    with pytest.raises(KeyError):
+        store.mark_running("nope", model="", model_version="", model_fingerprint="", total_items=0)
+    with pytest.raises(KeyError):
+        store.update_progress("nope", 1, 0)
+    with pytest.raises(KeyError):
+        store.finish_run("nope", RunStatus.FAILED)
+    with pytest.raises(KeyError):
+        store.add_results("nope", [_sample("t", "v", "1")])
+    with pytest.raises(KeyError):
+        store.save_task_scores("nope", [])
+    run = store.create_run("ep", "api", [], "1", "p")
+    with pytest.raises(ValueError, match="finished status"):
+        store.finish_run(run.id, RunStatus.RUNNING)
+    store.add_results(run.id, [])  # nothing to do, no error
+    assert store.results(run.id) == []
+
+
+def test_add_results_batch_duplicates_last_wins(store: Store) -> None:
+    run = store.create_run("ep", "api", ["t"], "1", "p")
+    store.add_results(run.id, [_sample("t", "v", "1", score=0.0), _sample("t", "v", "1", score=1.0)])
+    assert [r.score for r in store.results(run.id)] == [1.0]
+
+
+def test_add_results_is_one_transaction(store: Store) -> None:
+    run = store.create_run("ep", "api", ["t"], "1", "p")
+    bad = _sample("t", "v", "2")
+    bad.variant = None  # type: ignore[assignment]  # violates NOT NULL -> the whole batch must roll back
+    with pytest.raises(sa.exc.IntegrityError):
+        store.add_results(run.id, [_sample("t", "v", "1"), bad])
+    assert store.results(run.id) == []
+
+
+def test_set_baseline_errors(store: Store) -> None:
+    with pytest.raises(KeyError):
+        store.set_baseline("ep", "no-such-run")
+    ok = _succeeded_run(store, "ep")
+    with pytest.raises(ValueError, match="endpoint"):
+        store.set_baseline("other-ep", ok.id)
+    for status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.FAILED, RunStatus.CANCELLED):
+        run = store.create_run("ep", "api", [], "1", "p")
+        if status is RunStatus.RUNNING:
+            store.mark_running(run.id, model="m", model_version="", model_fingerprint="", total_items=0)
+        elif status.finished:
+            store.finish_run(run.id, status)
+        with pytest.raises(ValueError, match="succeeded"):
+            store.set_baseline("ep", run.id)
+    assert store.get_baseline("ep") is None
+    store.set_baseline("ep", ok.id)
+    assert store.get_baseline("ep") == ok.id
+
+
+def test_mark_interrupted(db_path: Path) -> None:
+    with Store(_url(db_path)) as s:
+        queued = s.create_run("ep", "api", [], "1", "p")
+        running = s.create_run("ep", "schedule", [], "1", "p")
+        s.mark_running(running.id, model="m", model_version="", model_fingerprint="", total_items=5)
+        done = _succeeded_run(s)
+        cancelled = s.create_run("ep", "api", [], "1", "p")
+        s.finish_run(cancelled.id, RunStatus.CANCELLED, "by user")
+    # "crash", then start again
+    with Store(_url(db_path)) as s:
+        assert s.mark_interrupted() == 2
+        for run_id, was in ((queued.id, "queued"), (running.id, "running")):
+            r = s.get_run(run_id)
+            assert r is not None
+            assert r.status is RunStatus.INTERRUPTED
+            assert r.message == f"interrupted: the service stopped while the run was {was}"
+            _aware_utc(r.finished_at)
+        assert s.get_run(done.id) == done
+        c = s.get_run(cancelled.id)
+        assert c is not None and c.status is RunStatus.CANCELLED and c.message == "by user"
+        assert s.mark_interrupted() == 0
+
+
+def test_foreign_keys_enforced(store: Store) -> None:
+    run = store.create_run("ep", "api", [], "1", "p")
+    with store._engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.exec_driver_sql("INSERT INTO baselines (endpoint, run_id, set_at) VALUES ('x', 'missing', '2026-01-01')")
+        conn.commit()
+    # cascade: deleting a run deletes its results
+    store.add_results(run.id, [_sample("t", "v", "1")])
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM runs WHERE id = '{run.id}'")
+    assert store.results(run.id) == []
+
+
+# ---------------------------------------------------------------------- migrations
+
+
+def _revision(db_path: Path) -> str | None:
+    with sqlite3.connect(db_path) as conn:
+        try:
+            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        except sqlite3.OperationalError:
+            return None
+    return None if row is None else row[0]
+
+
+def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
+    db_path.parent.mkdir(parents=True)
+    sqlite3.connect(db_path).close()  # an existing, empty database file
+    with Store(_url(db_path)) as s:
+        run = _succeeded_run(s)
+        s.add_results(run.id, [_sample("t1", "v", "1")])
+        assert s.schema_revision() == head_revision() == "0001"
+    with sqlite3.connect(db_path) as conn:
+        schema_before = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    for _ in range(2):
+        with Store(_url(db_path)) as s:
+            assert s.get_run(run.id) == run
+            assert len(s.results(run.id)) == 1
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
+    assert _revision(db_path) == "0001"
+
+
+def test_upgrade_from_base(db_path: Path) -> None:
+    """A database stamped at base (an 'older revision') is brought to head on open."""
+    with Store(_url(db_path)) as s:
+        _succeeded_run(s)
+    engine = sa.create_engine(_url(db_path))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "base")
+    engine.dispose()
+    assert _revision(db_path) is None
+    with sqlite3.connect(db_path) as conn:
+        assert "runs" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    with Store(_url(db_path)) as s:
+        assert s.schema_revision() == head_revision()
+        assert s.list_runs() == []
+        round_trip(s)
+
+
+def test_unknown_newer_revision_is_refused(db_path: Path) -> None:
+    with Store(_url(db_path)) as s:
+        run = _succeeded_run(s)
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    with pytest.raises(StoreSchemaError, match=r"9999_from_the_future.*newer version"):
+        Store(_url(db_path))
+    with sqlite3.connect(db_path) as conn:  # untouched
+        assert conn.execute("SELECT id FROM runs").fetchall() == [(run.id,)]
+        assert _revision(db_path) == "9999_from_the_future"
+
+
+def _schema_diff(engine: sa.Engine) -> list[object]:
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(ctx, Base.metadata))
+
+
+def test_models_match_migrations(store: Store) -> None:
+    assert _schema_diff(store._engine) == []
+
+
+def test_migrated_schema_matches_create_all(tmp_path: Path, store: Store) -> None:
+    """The migration builds the same tables, columns and indexes as the ORM models would."""
+    other = sa.create_engine(_url(tmp_path / "create_all.db"))
+    Base.metadata.create_all(other)
+
+    def describe(engine: sa.Engine) -> dict[str, object]:
+        insp = sa.inspect(engine)
+        out: dict[str, object] = {}
+        for table in sorted(set(insp.get_table_names()) - {"alembic_version"}):
+            out[table] = (
+                [(c["name"], str(c["type"]), c["nullable"]) for c in insp.get_columns(table)],
+                insp.get_pk_constraint(table),
+                sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)),
+                sorted((u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(table)),
+                sorted(
+                    (f["name"], tuple(f["constrained_columns"]), f["referred_table"])
+                    for f in insp.get_foreign_keys(table)
+                ),
+            )
+        return out
+
+    assert describe(store._engine) == describe(other)
+    other.dispose()
+
+
+# ---------------------------------------------------------------------- concurrency
+
+
+def test_two_stores_same_file(db_path: Path) -> None:
+    writer = Store(_url(db_path))
+    reader = Store(_url(db_path))
+    try:
+        run = writer.create_run("ep", "api", ["t"], "1", "p")
+        assert reader.get_run(run.id) == run
+        writer.add_results(run.id, [_sample("t", "v", str(i)) for i in range(50)])
+        assert len(reader.results(run.id)) == 50
+        writer.finish_run(run.id, RunStatus.SUCCEEDED)
+        got = reader.get_run(run.id)
+        assert got is not None and got.status is RunStatus.SUCCEEDED
+    finally:
+        writer.close()
+        reader.close()
+
+
+def test_concurrent_writers_threads(db_path: Path) -> None:
+    """Two stores writing from several threads at once: no 'database is locked', nothing lost."""
+    a, b = Store(_url(db_path)), Store(_url(db_path))
+    run = a.create_run("ep", "api", ["t"], "1", "p")
+    errors: list[BaseException] = []
+
+    def work(s: Store, prefix: str) -> None:
+        try:
+            for i in range(25):
+                s.add_results(run.id, [_sample("t", prefix, f"{i}-{j}") for j in range(4)])
+                s.update_progress(run.id, i, 0)
+                s.add_event("tick", "ep", run.id, {"i": i})
+                s.results(run.id, task="t")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s, f"{n}")) for n, s in enumerate((a, b, a, b))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == []
+        assert len(a.results(run.id)) == 4 * 25 * 4  # 4 threads (variants) x 25 batches x 4 samples
+        assert len(b.events(limit=1000)) == 100
+    finally:
+        a.close()
+        b.close()
+
+
+def test_concurrent_first_open(tmp_path: Path) -> None:
+    """Several processes' worth of Store() on a fresh file at once: the migration runs exactly once."""
+    path = tmp_path / "race.db"
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+    lock = threading.Lock()
+
+    def open_store() -> None:
+        try:
+            s = Store(_url(path))
+            with lock:
+                stores.append(s)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert errors == []
+    assert _revision(path) == head_revision()
+
+
+# ---------------------------------------------------------------------- PostgreSQL
+
+
+def _pg_bindir() -> Path | None:
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    for candidate in [os.environ.get("PG_BINDIR"), *versions]:
+        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    initdb = shutil.which("initdb")
+    if initdb and shutil.which("pg_ctl"):
+        return Path(initdb).resolve().parent
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+PG_PASSWORD = "s3cret-pw"
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl) for this module; yields a URL without password."""
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb/pg_ctl); install e.g. apt package postgresql-15")
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # initdb/postgres refuse to run as root
+        if shutil.which("runuser") is None:
+            pytest.skip("running as root and runuser is missing")
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and there is no 'postgres' user to run the server as")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="tm-pg-"))
+    data, pwfile = root / "data", root / "pw"
+    pwfile.write_text(PG_PASSWORD + "\n")
+    if run_as:
+        shutil.chown(root, "postgres")
+        shutil.chown(pwfile, "postgres")
+    port = _free_port()
+
+    def pg(*args: str, timeout: float = 120) -> None:
+        subprocess.run([*run_as, *args], check=True, capture_output=True, timeout=timeout)
+
+    started = False
+    try:
+        pg(
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "tm",
+            f"--pwfile={pwfile}",
+            "--auth=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        pg(
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(root / "log"),
+            "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
+        started = True
+        admin = sa.create_engine(
+            f"postgresql+psycopg2://tm:{PG_PASSWORD}@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.exec_driver_sql("CREATE DATABASE trust_monitor")
+        admin.dispose()
+        yield f"postgresql+psycopg2://tm@127.0.0.1:{port}/trust_monitor"
+    except subprocess.CalledProcessError as exc:
+        pytest.fail(f"could not start a throwaway PostgreSQL: {exc.stderr.decode(errors='replace')}")
+    finally:
+        if started:
+            pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _reset_pg(url: str) -> None:
+    engine = sa.create_engine(sa.make_url(url).set(password=PG_PASSWORD))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture
+def pg_store(pg_url: str) -> Iterator[Store]:
+    _reset_pg(pg_url)
+    s = Store(pg_url, password=PG_PASSWORD)
+    yield s
+    s.close()
+
+
+def test_pg_round_trip(pg_store: Store) -> None:
+    round_trip(pg_store)
+    assert PG_PASSWORD not in repr(pg_store)
+
+
+def test_pg_schema_and_reopen(pg_url: str, pg_store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    assert _schema_diff(pg_store._engine) == []
+    assert pg_store.schema_revision() == head_revision()
+    run = _succeeded_run(pg_store)
+    pg_store.add_results(run.id, [_sample("t1", "v", "1")])
+    with Store(pg_url, password=PG_PASSWORD) as again:
+        assert again.get_run(run.id) == run
+        assert len(again.results(run.id)) == 1
+    assert PG_PASSWORD not in caplog.text
+
+
+def test_pg_wrong_password_fails(pg_url: str) -> None:
+    with pytest.raises(sa.exc.OperationalError) as info:
+        Store(pg_url, password="wrong")
+    assert "wrong" not in str(info.value).replace("password authentication", "")
+
+
+def test_pg_upgrade_from_base_and_unknown_revision(pg_url: str, pg_store: Store) -> None:
+    engine = sa.create_engine(sa.make_url(pg_url).set(password=PG_PASSWORD))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "base")
+    with Store(pg_url, password=PG_PASSWORD) as s:
+        assert s.schema_revision() == head_revision()
+        _succeeded_run(s)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'zzzz'")
+    engine.dispose()
+    with pytest.raises(StoreSchemaError, match="zzzz"):
+        Store(pg_url, password=PG_PASSWORD)
+
+
+def test_pg_concurrent_first_open(pg_url: str) -> None:
+    _reset_pg(pg_url)
+    errors: list[BaseException] = []
+    stores: list[Store] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(Store(pg_url, password=PG_PASSWORD))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in stores:
+        s.close()
+    assert errors == []

@@ -1,0 +1,163 @@
+"""The runner against a scripted in-process endpoint and a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from monitor import events
+from monitor.adapters import AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
+from monitor.config import RetryConfig, TritonEndpoint
+from monitor.runner import Runner, WorkItem, backoff_delay
+from monitor.store import RunStatus, Store
+from probes.catalogue import Dimension, Modality, Sample, Task
+from probes.scorers import Score, get_scorer, scorer
+
+try:
+    get_scorer("test_exact_yes")
+except KeyError:
+
+    @scorer("test_exact_yes")
+    def _exact_yes(answer: str, sample: Sample, profile: str) -> Score:
+        return Score(1.0 if answer == "yes" else 0.0, "match" if answer == "yes" else "mismatch")
+
+
+TASK = Task(id="T.1", name="test", dimension=Dimension.TRUTHFULNESS, subdimension="inherent_deficiency",
+            modality=Modality.MM, scorer="test_exact_yes", summary="", original_metric="", fidelity="")
+
+
+class ScriptedAdapter:
+    """Answers per request id from a script function; records concurrency."""
+
+    endpoint = "scripted"
+
+    def __init__(self, script: Callable[[str, int], str | AdapterError], delay: float = 0.0) -> None:
+        self.script = script
+        self.delay = delay
+        self.calls: dict[str, int] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def identity(self) -> ModelIdentity:
+        return ModelIdentity("scripted-model", "7", "abc")
+
+    async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:
+        n = self.calls[request.request_id] = self.calls.get(request.request_id, 0) + 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+            out = self.script(request.request_id, n)
+        finally:
+            self.in_flight -= 1
+        if isinstance(out, AdapterError):
+            raise out
+        return Reply(out)
+
+    async def close(self) -> None:
+        pass
+
+
+def _endpoint(**kw: object) -> TritonEndpoint:
+    base: dict[str, object] = {"name": "scripted", "kind": "triton", "url": "127.0.0.1:1", "model": "m",
+                               "concurrency": 3, "retries": RetryConfig(max_attempts=3, backoff_initial=0.01,
+                                                                        backoff_max=0.02)}
+    base.update(kw)
+    return TritonEndpoint.model_validate(base)
+
+
+def _items(n: int) -> list[WorkItem]:
+    return [WorkItem(TASK, "default", Sample(id=f"s{i}", prompt=f"q{i}")) for i in range(n)]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(f"sqlite:///{tmp_path}/runs.db")
+    yield s
+    s.close()
+
+
+async def _execute(store: Store, adapter: ScriptedAdapter, n: int, **ep: object) -> tuple[str, list[events.Event]]:
+    bus = events.EventBus()
+    seen: list[events.Event] = []
+    bus.subscribe(seen.append)
+    run = store.create_run("scripted", "api", ["T.1"], "v", "default")
+    await Runner(store, bus).execute(run.id, "api", _endpoint(**ep), adapter, _items(n), profile="default",
+                                     min_scored=10, identity=await adapter.identity())
+    return run.id, seen
+
+
+async def test_answers_are_scored_stored_and_aggregated(store: Store) -> None:
+    adapter = ScriptedAdapter(lambda rid, n: "yes" if int(rid.split("/s")[1]) % 4 else "no")
+    run_id, seen = await _execute(store, adapter, 40)
+    run = store.get_run(run_id)
+    assert run is not None and run.status is RunStatus.SUCCEEDED
+    assert (run.total_items, run.done_items, run.error_items) == (40, 40, 0)
+    assert run.model == "scripted-model" and run.model_version == "7"
+    results = store.results(run_id)
+    assert len(results) == 40 and all(r.error_kind is None and r.answer in ("yes", "no") for r in results)
+    (score,) = store.task_scores(run_id)
+    assert score.score == pytest.approx(0.75) and score.n_scored == 40
+    assert score.ci_low is not None and score.ci_low < 0.75 < (score.ci_high or 0)
+    kinds = [e.kind for e in seen]
+    assert kinds[0] == events.RUN_STARTED and kinds[-1] == events.RUN_FINISHED
+    assert kinds.count(events.SAMPLE_DONE) == 40
+    assert adapter.max_in_flight <= 3
+
+
+async def test_retryable_errors_are_retried_then_answered(store: Store) -> None:
+    def script(rid: str, n: int) -> str | AdapterError:
+        return AdapterError(ErrorKind.SERVER, "503") if n < 3 else "yes"
+
+    adapter = ScriptedAdapter(script)
+    run_id, _ = await _execute(store, adapter, 12)
+    results = store.results(run_id)
+    assert all(r.attempts == 3 and r.answer == "yes" and r.score == 1.0 for r in results)
+    assert store.task_scores(run_id)[0].score == 1.0
+
+
+async def test_non_retryable_error_is_stored_not_scored(store: Store) -> None:
+    adapter = ScriptedAdapter(lambda rid, n: AdapterError(ErrorKind.MALFORMED, "no TEXT output"))
+    run_id, seen = await _execute(store, adapter, 12)
+    assert set(adapter.calls.values()) == {1}
+    results = store.results(run_id)
+    assert all(r.error_kind == "malformed_reply" and r.score is None and r.answer is None for r in results)
+    (score,) = store.task_scores(run_id)
+    assert score.score is None and score.n_errors == 12 and score.n_scored == 0
+    assert {e.outcome for e in seen if e.kind == events.SAMPLE_DONE} == {"malformed_reply"}
+
+
+async def test_endpoint_down_gives_errors_and_no_score(store: Store) -> None:
+    adapter = ScriptedAdapter(lambda rid, n: AdapterError(ErrorKind.CONNECTION, "refused"))
+    run_id, _ = await _execute(store, adapter, 15)
+    assert set(adapter.calls.values()) == {3}  # retried up to max_attempts
+    run = store.get_run(run_id)
+    assert run is not None and run.status is RunStatus.SUCCEEDED and run.error_items == 15
+    assert store.task_scores(run_id)[0].score is None
+
+
+async def test_cancellation_keeps_finished_samples(store: Store) -> None:
+    adapter = ScriptedAdapter(lambda rid, n: "yes", delay=0.05)
+    bus = events.EventBus()
+    run = store.create_run("scripted", "api", ["T.1"], "v", "default")
+    job = asyncio.ensure_future(Runner(store, bus).execute(
+        run.id, "api", _endpoint(concurrency=2), adapter, _items(100), profile="default", min_scored=10,
+        identity=None))
+    await asyncio.sleep(0.3)
+    job.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await job
+    record = store.get_run(run.id)
+    assert record is not None and record.status is RunStatus.CANCELLED
+    kept = store.results(run.id)
+    assert 0 < len(kept) < 100 and all(r.answer == "yes" for r in kept)
+
+
+def test_backoff_is_capped_exponential_with_jitter() -> None:
+    for attempt, base in ((1, 0.5), (2, 1.0), (3, 2.0), (10, 10.0)):
+        for _ in range(50):
+            assert 0.5 * base <= backoff_delay(attempt, 0.5, 10.0) < 1.5 * base
+    assert backoff_delay(1, 0.5, 10.0, retry_after=4.0) >= 4.0
