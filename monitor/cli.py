@@ -73,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not args.verbose:
+        for noisy in ("alembic", "apscheduler"):  # their INFO lines say nothing an operator acts on
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     handlers = {
         "serve": _serve,
         "config": _config_check,

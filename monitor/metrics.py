@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
 from monitor import events
 from monitor.adapters import ModelIdentity
@@ -22,6 +22,7 @@ DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 
 class Metrics:
     def __init__(self) -> None:
+        disable_created_metrics()  # no *_created series: the contract's vocabulary only
         r = self.registry = CollectorRegistry()
         self.task_score = Gauge("trust_task_score", "Task score in [0,1], higher is more trustworthy.",
                                 TASK_LABELS, registry=r)

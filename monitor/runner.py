@@ -75,6 +75,7 @@ class Runner:
     def __init__(self, store: Store, bus: events.EventBus) -> None:
         self.store = store
         self.bus = bus
+        self.shutting_down = False  # set by the run manager: a cancellation then means "interrupted"
 
     async def execute(
         self,
@@ -128,6 +129,9 @@ class Runner:
                 state.done += 1
                 if result.error_kind is not None:
                     state.errors += 1
+                if state.done * 4 // state.total != (state.done - 1) * 4 // state.total and state.done < state.total:
+                    log.info("run %s on %s: %d/%d items, %d errors", run_id, name, state.done, state.total,
+                             state.errors)
                 buffer.append(result)
                 self.bus.publish(events.Event(
                     events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
@@ -141,7 +145,10 @@ class Runner:
             try:
                 await asyncio.gather(*workers)
             except asyncio.CancelledError:
-                status, message = RunStatus.CANCELLED, "cancelled"
+                if self.shutting_down:
+                    status, message = RunStatus.INTERRUPTED, "the service stopped during the run"
+                else:
+                    status, message = RunStatus.CANCELLED, "cancelled"
                 for w in workers:
                     w.cancel()
                 await asyncio.gather(*workers, return_exceptions=True)
@@ -172,7 +179,7 @@ class Runner:
         ))
         log.info("run %s on %s %s: %d/%d items, %d errors", run_id, name, status.value, state.done, state.total,
                  state.errors)
-        if status is RunStatus.CANCELLED:
+        if status in (RunStatus.CANCELLED, RunStatus.INTERRUPTED):
             raise asyncio.CancelledError
         return RunOutcome(status, scores, identity)
 

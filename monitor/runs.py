@@ -130,9 +130,13 @@ class RunManager:
         except asyncio.CancelledError:
             current = await asyncio.to_thread(self.store.get_run, record.id)
             if current is not None and not current.status.finished:
-                await asyncio.to_thread(self.store.finish_run, record.id, RunStatus.CANCELLED, "cancelled")
-                self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status="cancelled",
-                                              trigger=record.trigger, message="cancelled"))
+                if self.runner.shutting_down:
+                    status, message = RunStatus.INTERRUPTED, "the service stopped before the run started"
+                else:
+                    status, message = RunStatus.CANCELLED, "cancelled"
+                await asyncio.to_thread(self.store.finish_run, record.id, status, message)
+                self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status=status.value,
+                                              trigger=record.trigger, message=message))
         except Exception as exc:
             log.exception("run %s on %s failed before it started", record.id, endpoint.name)
             message = f"{type(exc).__name__}: {exc}"
@@ -179,6 +183,8 @@ class RunManager:
         return record
 
     async def shutdown(self) -> None:
+        """Stop every queued or running run; they are stored as interrupted, with what they answered."""
+        self.runner.shutting_down = True
         tasks = [a.task for a in self._active.values()]
         for t in tasks:
             t.cancel()

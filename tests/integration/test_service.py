@@ -264,3 +264,47 @@ async def test_tokens_required_when_configured(tmp_path: Path, triton_server: An
     finally:
         await r.channel.close()
         await service.stop()
+
+
+async def _cli(*args: str) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "monitor.cli", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_cli_against_running_server(running: Running) -> None:
+    server = ["--server", running.grpc_addr]
+    rc, out, err = await _cli("run", "demo", "--tasks", "S.4,P.6", "--wait", "--json", *server)
+    assert rc == 0, err
+    result = json.loads(out)
+    assert result["run"]["status"] == "succeeded"
+    assert {t["task"] for t in result["scores"]["tasks"]} == {"S.4", "P.6"}
+    run_id = result["run"]["id"]
+
+    rc, out, err = await _cli("run", "demo", "--tasks", "T.1", "--wait", *server)
+    assert rc == 0, err
+    assert "T.1" in out and "overall" in out
+
+    rc, out, _ = await _cli("runs", "list", "--json", *server)
+    assert rc == 0 and run_id in {r["id"] for r in json.loads(out)}
+    rc, out, _ = await _cli("baseline", "set", "demo", run_id, *server)
+    assert rc == 0 and run_id in out
+
+    rc, _, err = await _cli("run", "nope", *server)
+    assert rc == 1 and "NOT_FOUND" in err and "unknown endpoint 'nope'" in err
+    rc, _, err = await _cli("runs", "list", "--server", f"127.0.0.1:{free_port()}")
+    assert rc == 1 and "no monitor answering" in err
+
+
+def test_probes_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    from monitor.cli import main
+
+    assert main(["probes", "list", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert [t["id"] for t in listing["tasks"]] == TASKS
+    for t in listing["tasks"]:
+        assert set(t) == {"id", "name", "dimension", "subdimension", "modality", "variants", "samples", "scorer",
+                          "profiles"}
+        assert t["samples"] >= 30

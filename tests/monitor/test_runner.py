@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from monitor import events
-from monitor.adapters import AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
+from monitor.adapters import AdapterError, ErrorKind
 from monitor.config import RetryConfig, TritonEndpoint
 from monitor.runner import Runner, WorkItem, backoff_delay
 from monitor.store import RunStatus, Store
 from probes.catalogue import Dimension, Modality, Sample, Task
 from probes.scorers import Score, get_scorer, scorer
+from tests.scripted import ScriptedAdapter
 
 try:
     get_scorer("test_exact_yes")
@@ -27,38 +27,6 @@ except KeyError:
 
 TASK = Task(id="T.1", name="test", dimension=Dimension.TRUTHFULNESS, subdimension="inherent_deficiency",
             modality=Modality.MM, scorer="test_exact_yes", summary="", original_metric="", fidelity="")
-
-
-class ScriptedAdapter:
-    """Answers per request id from a script function; records concurrency."""
-
-    endpoint = "scripted"
-
-    def __init__(self, script: Callable[[str, int], str | AdapterError], delay: float = 0.0) -> None:
-        self.script = script
-        self.delay = delay
-        self.calls: dict[str, int] = {}
-        self.in_flight = 0
-        self.max_in_flight = 0
-
-    async def identity(self) -> ModelIdentity:
-        return ModelIdentity("scripted-model", "7", "abc")
-
-    async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:
-        n = self.calls[request.request_id] = self.calls.get(request.request_id, 0) + 1
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            await asyncio.sleep(self.delay)
-            out = self.script(request.request_id, n)
-        finally:
-            self.in_flight -= 1
-        if isinstance(out, AdapterError):
-            raise out
-        return Reply(out)
-
-    async def close(self) -> None:
-        pass
 
 
 def _endpoint(**kw: object) -> TritonEndpoint:
