@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install stubs demo test lint prometheus clean
+.PHONY: install stubs demo test lint system-deps clean
 
 install: $(STAMP)
 
@@ -23,13 +23,18 @@ $(STAMP): pyproject.toml setup.py
 stubs: $(STAMP)
 	$(BIN)/python -m monitor.api.stubs
 
-# The real Prometheus server (and promtool) the integration tests scrape with.
-prometheus:
-	@command -v prometheus >/dev/null || { \
+# System packages the integration tests use for real: Prometheus (+ promtool) and PostgreSQL server binaries.
+system-deps:
+	@missing=""; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq prometheus >/dev/null; }
+	  echo "installing system packages:$$missing"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-test: $(STAMP) prometheus
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)

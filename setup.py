@@ -15,6 +15,10 @@ class BuildWithStubs(build_py):
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         module.generate(here / "protos", here / "monitor" / "api" / "_generated")
+        # the generated packages did not exist when packages were discovered
+        generated = ["monitor.api._generated", "monitor.api._generated.trust_monitor",
+                     "monitor.api._generated.trust_monitor.v1"]
+        self.packages = list(self.packages or []) + [p for p in generated if p not in (self.packages or [])]
         super().run()
 
 

@@ -141,6 +141,13 @@ class TritonTensors(Strict):
     max_tokens: TensorSpec | None = TensorSpec(name="MAX_TOKENS", datatype="INT32")
     output: TensorSpec = TensorSpec(name="TEXT", datatype="BYTES")
 
+    @model_validator(mode="after")
+    def _text_tensors(self) -> TritonTensors:
+        for field, spec in (("prompt", self.prompt), ("output", self.output)):
+            if spec.datatype != "BYTES":
+                raise ValueError(f"the {field} tensor carries text and must be BYTES, not {spec.datatype}")
+        return self
+
 
 class EndpointBase(Strict):
     name: str = Field(description="label value in every metric; lower-case letters, digits, '_', '-', '.'")
