@@ -82,15 +82,7 @@ class TritonAdapter:
     def __init__(self, config: TritonEndpoint) -> None:
         self.config = config
         self.endpoint = config.name
-        tensors = config.tensors
-        if tensors.prompt.datatype != "BYTES":
-            raise ValueError(
-                f"endpoint {config.name!r}: the prompt tensor must be BYTES, not {tensors.prompt.datatype}"
-            )
-        if tensors.output.datatype != "BYTES":
-            raise ValueError(
-                f"endpoint {config.name!r}: the output tensor must be BYTES, not {tensors.output.datatype}"
-            )
+        tensors = config.tensors  # prompt and output are BYTES: the config validates that
         self._image_dtype = np.dtype(triton_to_np_dtype(tensors.image.datatype))
         self._max_tokens_dtype = (
             np.dtype(triton_to_np_dtype(tensors.max_tokens.datatype)) if tensors.max_tokens is not None else None
