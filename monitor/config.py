@@ -170,6 +170,11 @@ class EndpointBase(Strict):
     def _timeout(cls, v: Any) -> float:
         return parse_duration(v)
 
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, v: list[str] | None) -> list[str] | None:
+        return _known_tasks(v)
+
 
 class TritonEndpoint(EndpointBase):
     """A model served by NVIDIA Triton Inference Server, called over gRPC."""
@@ -223,11 +228,30 @@ class ServerConfig(Strict):
         return v
 
 
+def _known_tasks(ids: list[str] | None) -> list[str] | None:
+    if ids is None:
+        return None
+    from probes.catalogue import all_tasks
+
+    known = all_tasks()
+    unknown = [t for t in ids if t not in known]
+    if unknown:
+        raise ValueError(f"unknown task(s) {', '.join(unknown)} (see 'trust-monitor probes list')")
+    if not ids:
+        raise ValueError("list at least one task (or leave the field out)")
+    return ids
+
+
 class SuiteConfig(Strict):
     tasks: list[str] | Literal["all"] = "all"
     min_scored_samples: int = Field(10, ge=1, description="fewer scored samples than this: the task has no score")
     profile: Literal["default", "multitrust"] = "default"
     max_samples_per_task: int | None = Field(None, ge=1, description="cap per task and variant; default all")
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, v: list[str] | str) -> list[str] | str:
+        return v if isinstance(v, str) else (_known_tasks(v) or [])
 
 
 class Config(Strict):
