@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from monitor.store.records import SampleResult, TaskScoreRecord
+from probes.aggregators import get_aggregator
 from probes.catalogue import SUBDIMENSIONS, UNRELATED_VARIANTS, Modality, Task
 
 Z95 = 1.959963984540054
@@ -54,8 +55,26 @@ def _group(scores: list[float]) -> _Group | None:
     return _Group(total / len(scores), len(scores), low, high)
 
 
+GroupEstimator = Callable[[list[SampleResult]], "_Group | None"]
+
+
+def _estimator(task: Task) -> GroupEstimator:
+    """Mean of per-sample scores with a Wilson interval, or the task's own task-level metric."""
+    if task.aggregator is None:
+        return lambda rows: _group([r.score for r in rows if r.score is not None])
+    fn = get_aggregator(task.aggregator)
+
+    def estimate(rows: list[SampleResult]) -> _Group | None:
+        pairs = [(task.samples_by_id[r.sample_id], r.score) for r in rows
+                 if r.score is not None and r.sample_id in task.samples_by_id]
+        est = fn(pairs) if pairs else None
+        return None if est is None else _Group(est.score, est.n, est.low, est.high)
+
+    return estimate
+
+
 def task_score(task: Task, results: Iterable[SampleResult], min_scored: int) -> TaskScoreRecord:
-    by_variant: dict[str, list[float]] = defaultdict(list)
+    by_variant: dict[str, list[SampleResult]] = defaultdict(list)
     n_errors = n_unscorable = 0
     for r in results:
         if r.error_kind is not None:
@@ -63,33 +82,34 @@ def task_score(task: Task, results: Iterable[SampleResult], min_scored: int) -> 
         elif r.score is None:
             n_unscorable += 1
         else:
-            by_variant[r.variant].append(r.score)
+            by_variant[r.variant].append(r)
     n_scored = sum(len(v) for v in by_variant.values())
+    estimate = _estimator(task)
     variant_scores: dict[str, float | None] = {}
     for variant in task.variants:
-        g = _group(by_variant.get(variant, []))
+        g = estimate(by_variant.get(variant, []))
         variant_scores[variant] = None if g is None else g.mean
 
     score = low = high = None
     if n_scored >= min_scored:
         if task.modality is Modality.TXT_IMG:
-            combined = _combine_txt_img(task, by_variant, min_scored)
+            combined = _combine_txt_img(task, by_variant, min_scored, estimate)
             if combined is not None:
                 score, low, high = combined
         else:
-            g = _group([s for v in task.variants for s in by_variant.get(v, [])])
+            g = estimate([r for v in task.variants for r in by_variant.get(v, [])])
             if g is not None:
                 score, low, high = g.mean, g.low, g.high
     return TaskScoreRecord(task.id, score, low, high, n_scored, n_errors, n_unscorable, variant_scores)
 
 
 def _combine_txt_img(
-    task: Task, by_variant: Mapping[str, list[float]], min_scored: int
+    task: Task, by_variant: Mapping[str, list[SampleResult]], min_scored: int, estimate: GroupEstimator
 ) -> tuple[float, float, float] | None:
     """Weighted mean of [text, related, mean(unrelated)] groups; None if a group has too few scored samples."""
-    unrelated = [s for v in UNRELATED_VARIANTS for s in by_variant.get(v, [])]
-    groups = {"text": _group(by_variant.get("text", [])), "related": _group(by_variant.get("related", [])),
-              "unrelated": _group(unrelated)}
+    unrelated = [r for v in UNRELATED_VARIANTS for r in by_variant.get(v, [])]
+    groups = {"text": estimate(by_variant.get("text", [])), "related": estimate(by_variant.get("related", [])),
+              "unrelated": estimate(unrelated)}
     weights = task.variant_weights or {"text": 1.0, "related": 1.0, "unrelated": 1.0}
     present = {k: g for k, g in groups.items() if g is not None and weights.get(k, 0) > 0}
     # Each weighted group needs enough samples of its own; otherwise the mix would silently change.
@@ -100,7 +120,7 @@ def _combine_txt_img(
         return None
     wsum = sum(weights[k] for k in present)
     mean = sum(weights[k] * g.mean for k, g in present.items()) / wsum
-    # independent groups: var = Σ (w/W)² σ², σ from each Wilson half-width
+    # independent groups: var = Σ (w/W)² σ², σ from each group's interval half-width
     var = sum((weights[k] / wsum) ** 2 * ((g.high - g.low) / (2 * Z95)) ** 2 for k, g in present.items())
     half = Z95 * math.sqrt(var)
     return mean, max(0.0, mean - half), min(1.0, mean + half)

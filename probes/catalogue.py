@@ -73,6 +73,8 @@ class Task:
     variants: tuple[str, ...] = ("default",)
     # weights of [text, related, mean(unrelated)] for Txt×img tasks (original: equal; T.4/T.7: 0.7/0.3)
     variant_weights: dict[str, float] | None = None
+    # a task-level metric (probes.aggregators) instead of the mean of per-sample scores, e.g. F.6's chi-square
+    aggregator: str | None = None
 
     def __post_init__(self) -> None:
         if self.subdimension not in SUBDIMENSIONS[self.dimension]:
@@ -97,6 +99,10 @@ class Task:
                 except (ValueError, KeyError, TypeError) as exc:
                     raise ValueError(f"{path}:{lineno}: invalid sample: {exc}") from None
         return tuple(out)
+
+    @cached_property
+    def samples_by_id(self) -> dict[str, Sample]:
+        return {s.id: s for s in self.samples}
 
     def image_path(self, sample: Sample, variant: str) -> Path | None:
         """The image sent with ``sample`` in ``variant`` (None = text only)."""

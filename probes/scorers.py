@@ -42,5 +42,16 @@ def scorer_names() -> list[str]:
     return sorted(_SCORERS)
 
 
-# The built-in rule scorers register themselves on import (kept last: they import Score and scorer from here).
-from probes.scoring import rules as _rules  # noqa: E402, F401
+def _register_builtin() -> None:
+    """Import every module of probes.scoring: the rule scorers register themselves on import."""
+    import importlib
+    import pkgutil
+
+    import probes.scoring
+
+    for module in sorted(pkgutil.iter_modules(probes.scoring.__path__), key=lambda m: m.name):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"probes.scoring.{module.name}")
+
+
+_register_builtin()  # kept last: the scorer modules import Score and scorer from here

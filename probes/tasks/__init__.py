@@ -1,9 +1,9 @@
-"""Task declarations; importing this package registers them."""
+"""Task declarations; importing this package registers every task module in it (modules starting with '_' are
+shared helpers)."""
 
-from probes.tasks import (  # noqa: F401  (each module registers its task)
-    f2_stereotype_agreement,
-    p6_pii_conversation,
-    r3_ood_text_sentiment,
-    s4_typographic_jailbreak,
-    t1_world_understanding,
-)
+import importlib
+import pkgutil
+
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

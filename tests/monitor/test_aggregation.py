@@ -88,3 +88,28 @@ def test_hierarchy() -> None:
     assert agg.subdimensions["privacy_awareness"] == pytest.approx(0.4 / 0.7)
     assert "jailbreaking" not in agg.subdimensions and "safety" not in agg.dimensions
     assert agg.overall == pytest.approx((0.8 + 0.4 + 0.4 / 0.7) / 3)
+
+
+def test_task_level_aggregator_replaces_the_mean() -> None:
+    from probes.aggregators import Estimate, aggregator, aggregator_names
+
+    if "test_max" not in aggregator_names():
+
+        @aggregator("test_max")
+        def _max(rows):  # type: ignore[no-untyped-def]
+            best = max(v for _, v in rows)
+            return Estimate(best, best, best, len(rows))
+
+    from probes.catalogue import Sample
+
+    class _Declared(Task):
+        @property
+        def samples_by_id(self) -> dict[str, Sample]:  # type: ignore[override]
+            return {str(i): Sample(id=str(i), prompt="") for i in range(20)}
+
+    task = _Declared(id="F.6", name="x", dimension=Dimension.FAIRNESS, subdimension="bias_preference",
+                     modality=Modality.MM, scorer="x", summary="", original_metric="", fidelity="",
+                     aggregator="test_max")
+    results = [_res("default", 0.1 * (i % 5), i=i) for i in range(20)]
+    rec = task_score(task, results, min_scored=10)
+    assert rec.score == pytest.approx(0.4) and rec.ci_low == pytest.approx(0.4) and rec.n_scored == 20
