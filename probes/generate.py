@@ -65,9 +65,15 @@ def managed_dirs() -> list[str]:
     return [*sorted(BUILDERS), "unrelated"]
 
 
-def generate(data_dir: Path, verbose: bool = False) -> None:
+def generate(data_dir: Path, verbose: bool = False, only: set[str] | None = None) -> None:
+    """Rebuild every task's data (or only the tasks in ``only``, leaving the shared unrelated images alone)."""
     all_tasks()
+    unknown = sorted((only or set()) - set(BUILDERS))
+    if unknown:
+        raise SystemExit(f"no builder for task(s) {', '.join(unknown)}")
     for task_id, build in sorted(BUILDERS.items()):
+        if only is not None and task_id not in only:
+            continue
         task_dir = data_dir / task_id
         if task_dir.exists():
             shutil.rmtree(task_dir)
@@ -76,6 +82,8 @@ def generate(data_dir: Path, verbose: bool = False) -> None:
         _write_samples(task_dir, samples)
         if verbose:
             print(f"{task_id}: {len(samples)} samples -> {task_dir}")
+    if only is not None:
+        return
     unrelated = data_dir / "unrelated"
     if unrelated.exists():
         shutil.rmtree(unrelated)
@@ -100,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m probes.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="verify the shipped data is up to date")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="data directory to write (default: shipped)")
+    parser.add_argument("--tasks", help="comma-separated task ids to rebuild (default: all, and the unrelated images)")
     args = parser.parse_args(argv)
+    only = {t.strip() for t in args.tasks.split(",") if t.strip()} if args.tasks else None
     if args.check:
         with tempfile.TemporaryDirectory() as tmp:
             generate(Path(tmp))
@@ -112,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("probe data is up to date")
         return 0
-    generate(args.out, verbose=True)
+    generate(args.out, verbose=True, only=only)
     return 0
 
 
