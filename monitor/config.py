@@ -149,6 +149,12 @@ class TritonTensors(Strict):
         return self
 
 
+class SamplingConfig(Strict):
+    """Scheduled runs send a rotating, stratified subset; on-demand runs send the whole suite."""
+
+    per_task: int = Field(ge=1, description="samples of each task (in every variant) per scheduled run")
+
+
 class EndpointBase(Strict):
     name: str = Field(description="label value in every metric; lower-case letters, digits, '_', '-', '.'")
     schedule: ScheduleConfig | None = None
@@ -157,6 +163,7 @@ class EndpointBase(Strict):
     timeout: Duration = Field(60.0, description="per-request timeout")
     retries: RetryConfig = RetryConfig()
     max_tokens: int = Field(128, ge=1, le=8192)
+    sampling: SamplingConfig | None = Field(None, description="subset per scheduled run; default: all samples")
 
     @field_validator("name")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor import events
@@ -11,9 +12,12 @@ from monitor.adapters import Adapter, AdapterError, ModelIdentity
 from monitor.config import Config, EndpointConfig
 from monitor.runner import Runner, WorkItem
 from monitor.store import RunRecord, RunStatus, Store
-from probes.catalogue import Task, all_tasks, suite_version
+from probes.catalogue import Sample, Task, all_tasks, suite_version
+from probes.sampling import rotating_selection
 
 log = logging.getLogger(__name__)
+
+SAMPLED_TRIGGERS = ("schedule", "startup")
 
 
 class RunError(Exception):
@@ -61,14 +65,26 @@ class RunManager:
             raise RunError("invalid_argument", f"unknown task(s) {', '.join(unknown)}; known: {known}")
         return list(dict.fromkeys(ids))
 
-    def plan(self, task_ids: list[str]) -> list[WorkItem]:
+    def plan(self, task_ids: list[str], rotation: tuple[int, int] | None = None) -> list[WorkItem]:
+        """Work items of a run; ``rotation`` = (per_task, run_number) selects a rotating subset per task."""
         cap = self.config.suite.max_samples_per_task
         items: list[WorkItem] = []
         for tid in task_ids:
             task = self.catalogue[tid]
-            samples = task.samples if cap is None else task.samples[:cap]
+            samples: Sequence[Sample] = task.samples
+            if rotation is not None:
+                samples = rotating_selection(task, self.suite_version, *rotation)
+            if cap is not None:
+                samples = samples[:cap]
             items.extend(WorkItem(task, variant, s) for variant in task.variants for s in samples)
         return items
+
+    def _rotation(self, endpoint: EndpointConfig, trigger: str) -> tuple[int, int] | None:
+        """Scheduled runs of an endpoint with ``sampling`` rotate through the suite; on-demand runs send all."""
+        if endpoint.sampling is None or trigger not in SAMPLED_TRIGGERS:
+            return None
+        done = self.store.count_runs(endpoint.name, suite_version=self.suite_version, triggers=list(SAMPLED_TRIGGERS))
+        return endpoint.sampling.per_task, done
 
     # -- lifecycle --------------------------------------------------------------------------------------
     def busy(self, endpoint: str) -> bool:
@@ -83,13 +99,17 @@ class RunManager:
         if on_demand and self._queued_on_demand >= self.config.server.max_queued_runs:
             raise RunError("resource_exhausted",
                            f"{self._queued_on_demand} on-demand runs already queued (server.max_queued_runs)")
+        rotation = self._rotation(endpoint, trigger)
         record = self.store.create_run(endpoint.name, trigger, task_ids, self.suite_version,
                                        self.config.suite.profile)
+        if rotation is not None:
+            self.store.add_event("sampling", endpoint.name, record.id,
+                                 {"per_task": rotation[0], "run_number": rotation[1]})
         if on_demand:
             self._queued_on_demand += 1
         self.bus.publish(events.Event(events.RUN_QUEUED, endpoint.name, record.id, status="queued",
                                       trigger=trigger))
-        task = asyncio.get_running_loop().create_task(self._run(record, endpoint, task_ids, on_demand),
+        task = asyncio.get_running_loop().create_task(self._run(record, endpoint, task_ids, on_demand, rotation),
                                                       name=f"run-{record.id}")
         self._active[record.id] = _Active(record, task)
         run_id = record.id
@@ -113,7 +133,8 @@ class RunManager:
         if active is not None:
             await asyncio.gather(active.task, return_exceptions=True)
 
-    async def _run(self, record: RunRecord, endpoint: EndpointConfig, task_ids: list[str], on_demand: bool) -> None:
+    async def _run(self, record: RunRecord, endpoint: EndpointConfig, task_ids: list[str], on_demand: bool,
+                   rotation: tuple[int, int] | None) -> None:
         lock = self._locks[endpoint.name]
         try:
             async with lock:
@@ -123,7 +144,7 @@ class RunManager:
                 adapter = self.adapters[endpoint.name]
                 identity = await self._identity(endpoint.name, adapter, record.id)
                 await self.runner.execute(
-                    record.id, record.trigger, endpoint, adapter, self.plan(task_ids),
+                    record.id, record.trigger, endpoint, adapter, self.plan(task_ids, rotation),
                     profile=self.config.suite.profile, min_scored=self.config.suite.min_scored_samples,
                     identity=identity,
                 )

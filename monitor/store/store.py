@@ -300,6 +300,16 @@ class Store:
         with self._tx(write=False) as s:
             return [_run_record(row) for row in s.scalars(query)]
 
+    def count_runs(self, endpoint: str, *, suite_version: str | None = None, triggers: list[str] | None = None) -> int:
+        """How many runs an endpoint has had (optionally of one suite version and some triggers)."""
+        query = select(func.count()).select_from(RunRow).where(RunRow.endpoint == endpoint)
+        if suite_version is not None:
+            query = query.where(RunRow.suite_version == suite_version)
+        if triggers is not None:
+            query = query.where(RunRow.trigger.in_(triggers))
+        with self._tx(write=False) as s:
+            return int(s.scalar(query) or 0)
+
     def mark_interrupted(self) -> int:
         """At start-up: runs a crash left QUEUED or RUNNING become INTERRUPTED. Returns how many."""
         now = _now()
