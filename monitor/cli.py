@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     psub = p.add_subparsers(dest="probes_command", required=True)
     c = psub.add_parser("list", help="list the tasks")
     c.add_argument("--json", action="store_true")
+    c.add_argument("--official", metavar="DIR", help="list the tasks found in official MultiTrust data (data/ folder)")
 
     p = sub.add_parser("run", help="start a run on a running monitor")
     p.add_argument("endpoint")
@@ -105,28 +106,46 @@ def _config_check(args: argparse.Namespace) -> int:
 
 
 def _probes_list(args: argparse.Namespace) -> int:
-    from probes.catalogue import all_tasks, suite_version
+    from probes.catalogue import Task, all_tasks, suite_version
 
-    tasks = all_tasks()
+    tasks: dict[str, Task] = all_tasks()
+    version = suite_version()
+    skipped: dict[str, str] = {}
+    if args.official:
+        from probes.official import OfficialDataError, load_official
+
+        try:
+            official = load_official(args.official)
+        except OfficialDataError as exc:
+            print(f"trust-monitor: {exc}", file=sys.stderr)
+            return 1
+        tasks, skipped, version = dict(official.tasks), official.skipped, official.version()
     rows: list[dict[str, Any]] = [
         {"id": t.id, "name": t.name, "dimension": t.dimension.value, "subdimension": t.subdimension,
          "modality": t.modality.value, "variants": list(t.variants), "samples": len(t.samples),
-         "scorer": t.scorer, "profiles": ["default", "multitrust"]}
+         "scorer": t.scorer, "aggregator": t.aggregator,
+         "profiles": ["multitrust"] if args.official else ["default", "multitrust"]}
         for t in tasks.values()
     ]
     if args.json:
-        print(json.dumps({"suite_version": suite_version(), "tasks": rows}, indent=2))
+        out: dict[str, Any] = {"suite_version": version, "tasks": rows}
+        if args.official:
+            out["skipped"] = [{"id": tid, "reason": why} for tid, why in skipped.items()]
+        print(json.dumps(out, indent=2))
         return 0
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"probe suite {suite_version()}")
+    table = Table(title=f"probe suite {version}")
     for col in ("id", "name", "dimension", "sub-dimension", "modality", "variants", "samples", "scorer"):
         table.add_column(col)
     for r in rows:
         table.add_row(r["id"], r["name"], r["dimension"], r["subdimension"], r["modality"],
                       str(len(r["variants"])), str(r["samples"]), r["scorer"])
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for tid, why in skipped.items():
+        console.print(f"skipped {tid}: {why}")
     return 0
 
 

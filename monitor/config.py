@@ -254,6 +254,14 @@ class SuiteConfig(Strict):
     min_scored_samples: int = Field(10, ge=1, description="fewer scored samples than this: the task has no score")
     profile: Literal["default", "multitrust"] = "default"
     max_samples_per_task: int | None = Field(None, ge=1, description="cap per task and variant; default all")
+    official_data: Path | None = Field(None, description="MMTrustEval data/ folder: run the official samples")
+
+    @field_validator("official_data")
+    @classmethod
+    def _official(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_dir():
+            raise ValueError(f"official data folder {v} does not exist")
+        return v
 
     @field_validator("tasks")
     @classmethod

@@ -13,6 +13,7 @@ from monitor.config import Config, EndpointConfig
 from monitor.runner import Runner, WorkItem
 from monitor.store import RunRecord, RunStatus, Store
 from probes.catalogue import Sample, Task, all_tasks, suite_version
+from probes.official import load_official
 from probes.sampling import rotating_selection
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,16 @@ class RunManager:
         self.runner = Runner(store, bus)
         self.catalogue: dict[str, Task] = all_tasks()
         self.suite_version = suite_version()
+        self.profile = config.suite.profile
+        self.skipped: dict[str, str] = {}
+        if config.suite.official_data is not None:
+            official = load_official(config.suite.official_data)
+            self.catalogue = dict(official.tasks)
+            self.skipped = official.skipped
+            self.suite_version = official.version()
+            self.profile = "multitrust"  # official data is scored the original's way, for comparable numbers
+            log.info("official data %s: %d task(s) loaded, %d skipped", official.root, len(official.tasks),
+                     len(official.skipped))
         self._locks = {ep.name: asyncio.Lock() for ep in config.endpoints}
         self._active: dict[str, _Active] = {}
         self._queued_on_demand = 0
@@ -59,6 +70,11 @@ class RunManager:
             ids = list(self.catalogue)
         else:
             ids = list(self.config.suite.tasks)
+        if self.skipped and not requested:  # configured tasks the official data lacks are left out, not errors
+            ids = [t for t in ids if t not in self.skipped]
+        skipped = [f"{t} ({self.skipped[t]})" for t in ids if t in self.skipped]
+        if skipped:
+            raise RunError("invalid_argument", f"not available in the official data: {'; '.join(skipped)}")
         unknown = [t for t in ids if t not in self.catalogue]
         if unknown:
             known = ", ".join(self.catalogue)
@@ -101,7 +117,7 @@ class RunManager:
                            f"{self._queued_on_demand} on-demand runs already queued (server.max_queued_runs)")
         rotation = self._rotation(endpoint, trigger)
         record = self.store.create_run(endpoint.name, trigger, task_ids, self.suite_version,
-                                       self.config.suite.profile)
+                                       self.profile)
         if rotation is not None:
             self.store.add_event("sampling", endpoint.name, record.id,
                                  {"per_task": rotation[0], "run_number": rotation[1]})
@@ -145,7 +161,7 @@ class RunManager:
                 identity = await self._identity(endpoint.name, adapter, record.id)
                 await self.runner.execute(
                     record.id, record.trigger, endpoint, adapter, self.plan(task_ids, rotation),
-                    profile=self.config.suite.profile, min_scored=self.config.suite.min_scored_samples,
+                    profile=self.profile, min_scored=self.config.suite.min_scored_samples,
                     identity=identity,
                 )
         except asyncio.CancelledError:

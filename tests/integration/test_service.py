@@ -306,5 +306,5 @@ def test_probes_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert set(TASKS) <= {t["id"] for t in listing["tasks"]}
     for t in listing["tasks"]:
         assert set(t) == {"id", "name", "dimension", "subdimension", "modality", "variants", "samples", "scorer",
-                          "profiles"}
+                          "aggregator", "profiles"}
         assert t["samples"] >= 30

@@ -33,3 +33,33 @@ async def test_scheduled_runs_rotate_and_on_demand_runs_send_all(tmp_path: Path)
     sampling_events = [e for e in store.events("ep") if e.kind == "sampling"]
     assert sorted(int(str(e.detail["run_number"])) for e in sampling_events) == [0, 1, 2, 3]
     store.close()
+
+
+async def test_official_data_runs_through_the_same_runner_with_the_multitrust_profile(tmp_path: Path) -> None:
+    from tests.probes.official_fixture import write_official
+
+    data = write_official(tmp_path / "data")
+    cfg = Config.model_validate({
+        "store": {"url": f"sqlite:///{tmp_path}/o.db"},
+        "suite": {"official_data": str(data), "min_scored_samples": 2},
+        "endpoints": [{"name": "ep", "kind": "triton", "url": "127.0.0.1:1", "model": "m"}],
+    })
+    store = Store(cfg.store.url)
+    runs = RunManager(cfg, store, events.EventBus(), {"ep": ScriptedAdapter(lambda rid, n: "positive")})
+    assert sorted(runs.catalogue) == ["F.2", "R.3"]
+    record = runs.start("ep", None, "api")
+    assert record.profile == "multitrust" and record.suite_version.startswith("official-")
+    await runs.wait(record.id)
+    results = store.results(record.id)
+    assert len(results) == 5 * 4 + 5 * 2  # every variant of every official sample
+    scores = {s.task: s for s in store.task_scores(record.id)}
+    # "positive" is right for half of R.3; never agrees with a stereotype (multitrust: not "yes" -> disagrees)
+    assert scores["R.3"].variant_scores["text"] == 0.5
+    assert scores["F.2"].score == 1.0
+    import pytest
+
+    from monitor.runs import RunError
+
+    with pytest.raises(RunError, match="not available in the official data: T.1"):
+        runs.start("ep", ["T.1"], "api")
+    store.close()
