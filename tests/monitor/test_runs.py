@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from monitor import events
 from monitor.config import Config
-from monitor.runs import RunManager
+from monitor.runs import RunError, RunManager
 from monitor.store import Store
 from tests.scripted import ScriptedAdapter
 
@@ -56,10 +58,6 @@ async def test_official_data_runs_through_the_same_runner_with_the_multitrust_pr
     # "positive" is right for half of R.3; never agrees with a stereotype (multitrust: not "yes" -> disagrees)
     assert scores["R.3"].variant_scores["text"] == 0.5
     assert scores["F.2"].score == 1.0
-    import pytest
-
-    from monitor.runs import RunError
-
-    with pytest.raises(RunError, match="not available in the official data: T.1"):
+    with pytest.raises(RunError, match=r"not available in the official data: T\.1"):
         runs.start("ep", ["T.1"], "api")
     store.close()
