@@ -255,6 +255,7 @@ class SuiteConfig(Strict):
     profile: Literal["default", "multitrust"] = "default"
     max_samples_per_task: int | None = Field(None, ge=1, description="cap per task and variant; default all")
     official_data: Path | None = Field(None, description="MMTrustEval data/ folder: run the official samples")
+    judge: str | None = Field(None, description="endpoint that grades the answers of tasks with a judge prompt")
 
     @field_validator("official_data")
     @classmethod
@@ -282,6 +283,8 @@ class Config(Strict):
             if ep.name in seen:
                 raise ValueError(f"duplicate endpoint name {ep.name!r}")
             seen.add(ep.name)
+        if self.suite.judge is not None and self.suite.judge not in seen:
+            raise ValueError(f"suite.judge names {self.suite.judge!r}, which is not a configured endpoint")
         return self
 
     def endpoint(self, name: str) -> EndpointConfig | None:

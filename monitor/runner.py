@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from opentelemetry import trace
 
 from monitor import events
-from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest
+from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
 from monitor.aggregation import task_score
 from monitor.store import RunStatus, SampleResult, Store, TaskScoreRecord
 from monitor.tracing import tracer
 from probes.catalogue import Sample, Task
 from probes.scorers import get_scorer
+from probes.scoring.yesno import extract_yes_no
 
 if TYPE_CHECKING:
     from monitor.config import EndpointConfig
@@ -88,6 +89,7 @@ class Runner:
         profile: str,
         min_scored: int,
         identity: ModelIdentity | None,
+        judge: Judge | None = None,
     ) -> RunOutcome:
         name = endpoint.name
         started = time.monotonic()
@@ -125,7 +127,7 @@ class Runner:
                 nonlocal buffer
                 async with sem:
                     ctx = trace.set_span_in_context(task_spans[item.task.id])
-                    result = await self._attempt(endpoint, adapter, item, profile, ctx)
+                    result = await self._attempt(endpoint, adapter, item, profile, ctx, judge)
                 state.done += 1
                 if result.error_kind is not None:
                     state.errors += 1
@@ -183,49 +185,93 @@ class Runner:
             raise asyncio.CancelledError
         return RunOutcome(status, scores, identity)
 
+    async def _call(
+        self, endpoint: EndpointConfig, adapter: Adapter, request: ProbeRequest, span: trace.Span
+    ) -> tuple[Reply | AdapterError, int, float]:
+        """One request with retries on retryable errors: (reply or final error, attempts, last latency)."""
+        retry = endpoint.retries
+        attempt = 0
+        while True:
+            attempt += 1
+            t0 = time.monotonic()
+            try:
+                reply = await asyncio.wait_for(
+                    adapter.generate(request, timeout_s=endpoint.timeout), timeout=endpoint.timeout + 5
+                )
+                return reply, attempt, time.monotonic() - t0
+            except (AdapterError, TimeoutError) as exc:
+                err = exc if isinstance(exc, AdapterError) else AdapterError(ErrorKind.TIMEOUT, "no reply")
+                if not (err.retryable and attempt < retry.max_attempts):
+                    return err, attempt, time.monotonic() - t0
+                span.add_event("retry", {"attempt": attempt, "error": err.kind.value})
+                await asyncio.sleep(backoff_delay(attempt, retry.backoff_initial, retry.backoff_max, err.retry_after))
+
     async def _attempt(
-        self, endpoint: EndpointConfig, adapter: Adapter, item: WorkItem, profile: str, ctx: Any
+        self, endpoint: EndpointConfig, adapter: Adapter, item: WorkItem, profile: str, ctx: Any,
+        judge: Judge | None = None,
     ) -> SampleResult:
         task, sample, variant = item.task, item.sample, item.variant
-        base: dict[str, Any] = {"task": task.id, "variant": variant, "sample_id": sample.id, "scorer": task.scorer}
+        base: dict[str, Any] = {"task": task.id, "variant": variant, "sample_id": sample.id}
         image_path = task.image_path(sample, variant)
         image = await asyncio.to_thread(load_image, image_path) if image_path is not None else None
         request = ProbeRequest(prompt=sample.prompt, image=image, max_tokens=endpoint.max_tokens,
                                request_id=f"{task.id}/{variant}/{sample.id}")
-        retry = endpoint.retries
-        attempt = 0
         with tracer().start_as_current_span(
             "request", context=ctx, attributes={"task": task.id, "variant": variant, "sample": sample.id}
         ) as span:
-            while True:
-                attempt += 1
-                t0 = time.monotonic()
-                try:
-                    reply = await asyncio.wait_for(
-                        adapter.generate(request, timeout_s=endpoint.timeout), timeout=endpoint.timeout + 5
-                    )
-                except (AdapterError, TimeoutError) as exc:
-                    err = exc if isinstance(exc, AdapterError) else AdapterError(ErrorKind.TIMEOUT, "no reply")
-                    if err.retryable and attempt < retry.max_attempts:
-                        span.add_event("retry", {"attempt": attempt, "error": err.kind.value})
-                        await asyncio.sleep(backoff_delay(attempt, retry.backoff_initial, retry.backoff_max,
-                                                          err.retry_after))
-                        continue
-                    span.set_attribute("outcome", err.kind.value)
-                    return SampleResult(**base, answer=None, score=None, error_kind=err.kind.value,
-                                        error_message=err.message[:500], latency_s=time.monotonic() - t0,
-                                        attempts=attempt)
-                latency = time.monotonic() - t0
-                span.set_attribute("outcome", "ok")
-                break
-        try:
-            scored = get_scorer(task.scorer)(reply.text, sample, profile)
-            value, reason = scored.value, scored.reason
-        except Exception as exc:  # a scorer bug must not lose the answer
-            log.exception("scorer %s failed on %s/%s", task.scorer, task.id, sample.id)
-            value, reason = None, f"scorer failed: {type(exc).__name__}"
-        return SampleResult(**base, answer=reply.text, score=value, error_kind=None, latency_s=latency,
-                            attempts=attempt, reason=reason, tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
+            outcome, attempts, latency = await self._call(endpoint, adapter, request, span)
+            if isinstance(outcome, AdapterError):
+                span.set_attribute("outcome", outcome.kind.value)
+                return SampleResult(**base, scorer=task.scorer, answer=None, score=None,
+                                    error_kind=outcome.kind.value, error_message=outcome.message[:500],
+                                    latency_s=latency, attempts=attempts)
+            span.set_attribute("outcome", "ok")
+            reply = outcome
+            scorer_name = task.scorer
+            value: float | None = None
+            reason = ""
+            judged = False
+            if judge is not None and task.judge_prompt:
+                verdict = await self._judge(judge, task, sample, reply.text, span)
+                if verdict is not None:
+                    value, reason = verdict
+                    scorer_name, judged = f"judge:{judge.endpoint.name}", True
+        if not judged:
+            try:
+                scored = get_scorer(task.scorer)(reply.text, sample, profile)
+                value, reason = scored.value, scored.reason
+            except Exception as exc:  # a scorer bug must not lose the answer
+                log.exception("scorer %s failed on %s/%s", task.scorer, task.id, sample.id)
+                value, reason = None, f"scorer failed: {type(exc).__name__}"
+        return SampleResult(**base, scorer=scorer_name, answer=reply.text, score=value, error_kind=None,
+                            latency_s=latency, attempts=attempts, reason=reason, tokens_in=reply.tokens_in,
+                            tokens_out=reply.tokens_out)
+
+    async def _judge(
+        self, judge: Judge, task: Task, sample: Sample, answer: str, span: trace.Span
+    ) -> tuple[float | None, str] | None:
+        """Ask the judge endpoint; None (fall back to the rule scorer) when the judge itself fails."""
+        assert task.judge_prompt is not None
+        prompt = task.judge_prompt.format(question=sample.prompt, answer=answer,
+                                          reference=sample.target.get("answer", sample.target.get("reference", "")))
+        request = ProbeRequest(prompt=prompt, max_tokens=judge.endpoint.max_tokens,
+                               request_id=f"judge/{task.id}/{sample.id}")
+        outcome, _, _ = await self._call(judge.endpoint, judge.adapter, request, span)
+        if isinstance(outcome, AdapterError):
+            span.add_event("judge failed", {"error": outcome.kind.value})
+            return None
+        verdict = extract_yes_no(outcome.text)
+        if verdict is None:
+            return None, "judge gave no verdict"
+        return (1.0, "judge: yes") if verdict == "yes" else (0.0, "judge: no")
+
+
+@dataclass(frozen=True)
+class Judge:
+    """The endpoint that grades answers of tasks with a judge prompt (the original used GPT-4)."""
+
+    endpoint: EndpointConfig
+    adapter: Adapter
 
 
 @dataclass

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from monitor import events
 from monitor.adapters import Adapter, AdapterError, ModelIdentity
 from monitor.config import Config, EndpointConfig
-from monitor.runner import Runner, WorkItem
+from monitor.runner import Judge, Runner, WorkItem
 from monitor.store import RunRecord, RunStatus, Store
 from probes.catalogue import Sample, Task, all_tasks, suite_version
 from probes.official import load_official
@@ -102,6 +102,15 @@ class RunManager:
         done = self.store.count_runs(endpoint.name, suite_version=self.suite_version, triggers=list(SAMPLED_TRIGGERS))
         return endpoint.sampling.per_task, done
 
+    def _judge(self, endpoint: str) -> Judge | None:
+        """The configured judge, unless the endpoint under test is the judge itself."""
+        name = self.config.suite.judge
+        if name is None or name == endpoint:
+            return None
+        judge_endpoint = self.config.endpoint(name)
+        assert judge_endpoint is not None  # the config validates it
+        return Judge(judge_endpoint, self.adapters[name])
+
     # -- lifecycle --------------------------------------------------------------------------------------
     def busy(self, endpoint: str) -> bool:
         return any(a.record.endpoint == endpoint for a in self._active.values())
@@ -162,7 +171,7 @@ class RunManager:
                 await self.runner.execute(
                     record.id, record.trigger, endpoint, adapter, self.plan(task_ids, rotation),
                     profile=self.profile, min_scored=self.config.suite.min_scored_samples,
-                    identity=identity,
+                    identity=identity, judge=self._judge(endpoint.name),
                 )
         except asyncio.CancelledError:
             current = await asyncio.to_thread(self.store.get_run, record.id)

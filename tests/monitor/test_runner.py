@@ -129,3 +129,28 @@ def test_backoff_is_capped_exponential_with_jitter() -> None:
         for _ in range(50):
             assert 0.5 * base <= backoff_delay(attempt, 0.5, 10.0) < 1.5 * base
     assert backoff_delay(1, 0.5, 10.0, retry_after=4.0) >= 4.0
+
+
+async def test_judge_endpoint_grades_judged_tasks_and_is_recorded(store: Store) -> None:
+    from dataclasses import replace
+
+    from monitor.runner import Judge
+
+    judged_task = replace(TASK, judge_prompt="Q: {question}\nA: {answer}\nIs the answer correct? yes or no")
+    endpoint_answers = ScriptedAdapter(lambda rid, n: "yes" if rid.endswith(("0", "2", "4", "6", "8")) else "no")
+
+    def judge_script(rid: str, n: int) -> str | AdapterError:
+        if rid.endswith("s9"):
+            return AdapterError(ErrorKind.MALFORMED, "judge broke")  # falls back to the rule scorer
+        return "Yes." if rid.endswith(("0", "2", "4", "6", "8")) else "No, it is not."
+
+    judge = Judge(_endpoint(name="judge"), ScriptedAdapter(judge_script))
+    run = store.create_run("scripted", "api", ["T.1"], "v", "default")
+    items = [WorkItem(judged_task, "default", Sample(id=f"s{i}", prompt=f"q{i}")) for i in range(10)]
+    await Runner(store, events.EventBus()).execute(run.id, "api", _endpoint(), endpoint_answers, items,
+                                                   profile="default", min_scored=5, identity=None, judge=judge)
+    results = {r.sample_id: r for r in store.results(run.id)}
+    assert results["s0"].scorer == "judge:judge" and results["s0"].score == 1.0 and results["s0"].reason == "judge: yes"
+    assert results["s1"].scorer == "judge:judge" and results["s1"].score == 0.0
+    assert results["s9"].scorer == "test_exact_yes" and results["s9"].score == 0.0  # the rule scorer's verdict
+    assert store.task_scores(run.id)[0].score == pytest.approx(0.5)
