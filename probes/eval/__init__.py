@@ -1,0 +1,1 @@
+"""Evaluation of the scorers themselves on labelled sets written for the project."""
