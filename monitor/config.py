@@ -201,7 +201,26 @@ class TritonEndpoint(EndpointBase):
         return v
 
 
-EndpointConfig = Annotated[TritonEndpoint, Field(discriminator="kind")]
+class OpenAIEndpoint(EndpointBase):
+    """Any OpenAI-compatible chat-completions server (OpenAI, vLLM, TGI, Triton's OpenAI frontend)."""
+
+    kind: Literal["openai"]
+    base_url: str = Field(description="API root, e.g. https://api.openai.com/v1 or http://vllm:8000/v1")
+    model: str
+    api_key: SecretRef | None = Field(None, description="sent as 'Authorization: Bearer <key>'")
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="extra HTTP headers")
+    image_max_side: int | None = Field(None, ge=16, description="downscale images to this longest side; default: as is")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        if not (v.startswith("http://") or v.startswith("https://")):
+            raise ValueError(f"invalid base_url {v!r}: expected http:// or https://")
+        return v.rstrip("/")
+
+
+EndpointConfig = Annotated[TritonEndpoint | OpenAIEndpoint, Field(discriminator="kind")]
 
 
 class StoreConfig(Strict):

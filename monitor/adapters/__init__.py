@@ -25,7 +25,7 @@ __all__ = [
 AdapterFactory = Callable[["EndpointConfig"], Adapter]
 
 # kind -> module that registers it (imported on first use, so SDKs load only when needed)
-_MODULES: dict[str, str] = {"triton": "monitor.adapters.triton"}
+_MODULES: dict[str, str] = {"triton": "monitor.adapters.triton", "openai": "monitor.adapters.openai"}
 _FACTORIES: dict[str, AdapterFactory] = {}
 
 

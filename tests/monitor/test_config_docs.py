@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from monitor.config import Config, TritonEndpoint
+from monitor.config import Config, OpenAIEndpoint, TritonEndpoint
 
 DOC = (Path(__file__).parent.parent.parent / "docs" / "CONFIGURATION.md").read_text()
 
@@ -31,7 +31,9 @@ def _fields(model: type[BaseModel], prefix: str = "") -> list[str]:
 
 
 def test_every_field_is_documented() -> None:
-    names = set(_fields(Config)) | set(_fields(TritonEndpoint, "endpoints."))
+    names = set(_fields(Config))
+    for kind in (TritonEndpoint, OpenAIEndpoint):
+        names |= set(_fields(kind, "endpoints."))
     documented = set(re.findall(r"`([a-z_.]+)`", DOC))
     missing = []
     for dotted in sorted(names):
