@@ -201,7 +201,16 @@ class TritonEndpoint(EndpointBase):
         return v
 
 
-class OpenAIEndpoint(EndpointBase):
+class HttpApiEndpoint(EndpointBase):
+    """Common to the HTTP vendor APIs: a validated ``base_url`` (declared by each kind with its default)."""
+
+    @field_validator("base_url", check_fields=False)
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        return _http_url(v)
+
+
+class OpenAIEndpoint(HttpApiEndpoint):
     """Any OpenAI-compatible chat-completions server (OpenAI, vLLM, TGI, Triton's OpenAI frontend)."""
 
     kind: Literal["openai"]
@@ -212,15 +221,61 @@ class OpenAIEndpoint(EndpointBase):
     image_max_side: int | None = Field(None, ge=16, description="downscale images to this longest side; default: as is")
     temperature: float = Field(0.0, ge=0.0, le=2.0)
 
-    @field_validator("base_url")
+
+class AnthropicEndpoint(HttpApiEndpoint):
+    """Anthropic's Messages API (or a server speaking it)."""
+
+    kind: Literal["anthropic"]
+    base_url: str = Field("https://api.anthropic.com", description="API root; /v1/messages is appended")
+    model: str
+    api_key: SecretRef = Field(description="sent as the x-api-key header")
+    anthropic_version: str = Field("2023-06-01", description="the anthropic-version header")
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="extra HTTP headers")
+    image_max_side: int | None = Field(None, ge=16, description="downscale images to this longest side")
+    temperature: float = Field(0.0, ge=0.0, le=1.0)
+
+
+class GeminiEndpoint(HttpApiEndpoint):
+    """Google's Gemini API generateContent (or a server speaking it)."""
+
+    kind: Literal["gemini"]
+    base_url: str = Field("https://generativelanguage.googleapis.com/v1beta",
+                          description="API root; /models/{model}:generateContent is appended")
+    model: str
+    api_key: SecretRef = Field(description="sent as the x-goog-api-key header")
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="extra HTTP headers")
+    image_max_side: int | None = Field(None, ge=16, description="downscale images to this longest side")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+
+
+class HFLocalEndpoint(EndpointBase):
+    """A transformers image-text-to-text model from a local directory, run in-process."""
+
+    kind: Literal["hf-local"]
+    model_dir: Path = Field(description="directory written by save_pretrained (processor + model)")
+    device: str = Field("cpu", description="torch device, e.g. cpu or cuda:0")
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    queue_size: int = Field(64, ge=1, le=10000, description="requests waiting for the model; more are refused")
+    threads: int | None = Field(None, ge=1, le=256, description="torch CPU threads; default torch's own")
+
+    @field_validator("model_dir")
     @classmethod
-    def _base_url(cls, v: str) -> str:
-        if not (v.startswith("http://") or v.startswith("https://")):
-            raise ValueError(f"invalid base_url {v!r}: expected http:// or https://")
-        return v.rstrip("/")
+    def _model_dir(cls, v: Path) -> Path:
+        if not v.is_dir():
+            raise ValueError(f"model directory {v} does not exist")
+        return v
 
 
-EndpointConfig = Annotated[TritonEndpoint | OpenAIEndpoint, Field(discriminator="kind")]
+def _http_url(v: str) -> str:
+    if not (v.startswith("http://") or v.startswith("https://")):
+        raise ValueError(f"invalid base_url {v!r}: expected http:// or https://")
+    return v.rstrip("/")
+
+
+EndpointConfig = Annotated[
+    TritonEndpoint | OpenAIEndpoint | AnthropicEndpoint | GeminiEndpoint | HFLocalEndpoint,
+    Field(discriminator="kind"),
+]
 
 
 class StoreConfig(Strict):

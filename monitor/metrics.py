@@ -68,10 +68,10 @@ class Metrics:
     def on_event(self, event: events.Event) -> None:
         if event.kind == events.SAMPLE_DONE:
             self.probe_requests.labels(event.endpoint, event.outcome).inc()
-            answered = event.outcome == "ok"
+            answered = event.outcome in ("ok", "platform_refusal")
             if answered and event.latency_s is not None:
                 self.probe_latency.labels(event.endpoint).observe(event.latency_s)
-            if event.outcome in ("ok", "timeout", "connection", "server_error"):
+            if answered or event.outcome in ("timeout", "connection", "server_error"):
                 self.endpoint_up.labels(event.endpoint).set(1 if answered else 0)
             if event.tokens_in:
                 self.tokens.labels(event.endpoint, "input").inc(event.tokens_in)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PLATFORM_REFUSAL = "platform_refusal"  # a sample's reason (and request outcome) when the platform blocked it
 FLUSH_EVERY = 20  # results per store transaction
 FLUSH_INTERVAL_S = 1.0
 
@@ -137,7 +138,7 @@ class Runner:
                 buffer.append(result)
                 self.bus.publish(events.Event(
                     events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
-                    task=item.task.id, outcome=result.error_kind or "ok", latency_s=result.latency_s,
+                    task=item.task.id, outcome=result.error_kind or _outcome(result), latency_s=result.latency_s,
                     tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0,
                 ))
                 if len(buffer) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_INTERVAL_S:
@@ -225,8 +226,13 @@ class Runner:
                 return SampleResult(**base, scorer=task.scorer, answer=None, score=None,
                                     error_kind=outcome.kind.value, error_message=outcome.message[:500],
                                     latency_s=latency, attempts=attempts)
-            span.set_attribute("outcome", "ok")
             reply = outcome
+            if reply.platform_refusal:
+                span.set_attribute("outcome", PLATFORM_REFUSAL)
+                return SampleResult(**base, scorer=task.scorer, answer=None, score=None, error_kind=None,
+                                    latency_s=latency, attempts=attempts, reason=PLATFORM_REFUSAL,
+                                    tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
+            span.set_attribute("outcome", "ok")
             scorer_name = task.scorer
             value: float | None = None
             reason = ""
@@ -272,6 +278,10 @@ class Judge:
 
     endpoint: EndpointConfig
     adapter: Adapter
+
+
+def _outcome(result: SampleResult) -> str:
+    return PLATFORM_REFUSAL if result.reason == PLATFORM_REFUSAL and result.answer is None else "ok"
 
 
 @dataclass

@@ -25,7 +25,13 @@ __all__ = [
 AdapterFactory = Callable[["EndpointConfig"], Adapter]
 
 # kind -> module that registers it (imported on first use, so SDKs load only when needed)
-_MODULES: dict[str, str] = {"triton": "monitor.adapters.triton", "openai": "monitor.adapters.openai"}
+_MODULES: dict[str, str] = {
+    "triton": "monitor.adapters.triton",
+    "openai": "monitor.adapters.openai",
+    "anthropic": "monitor.adapters.anthropic",
+    "gemini": "monitor.adapters.gemini",
+    "hf-local": "monitor.adapters.hf_local",
+}
 _FACTORIES: dict[str, AdapterFactory] = {}
 
 

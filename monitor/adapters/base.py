@@ -61,6 +61,9 @@ class Reply:
     text: str
     tokens_in: int | None = None
     tokens_out: int | None = None
+    # the platform's own safety filter blocked the answer (e.g. Gemini's finishReason SAFETY): neither an error
+    # nor an answer of the model; stored with outcome "platform_refusal" and not scored
+    platform_refusal: bool = False
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def test_unrelated_images_and_total_size() -> None:
         kind = variant.removeprefix("unrelated_")
         assert len(list((DATA_DIR / "unrelated" / kind).glob("*.png"))) >= 3
     total = sum(p.stat().st_size for p in DATA_DIR.rglob("*") if p.is_file())
-    assert total < 3 * 1024 * 1024
+    assert total < 16 * 1024 * 1024  # the whole 32-task suite ships in the wheel: keep it small
 
 
 def test_suite_version_is_stable() -> None:
