@@ -155,6 +155,26 @@ class SamplingConfig(Strict):
     per_task: int = Field(ge=1, description="samples of each task (in every variant) per scheduled run")
 
 
+class PricingConfig(Strict):
+    """USD per million tokens, as the endpoint reports tokens (trust_cost_usd_total)."""
+
+    input_per_million: float = Field(ge=0)
+    output_per_million: float = Field(ge=0)
+
+
+class ModelCheckConfig(Strict):
+    """Detects a model change between runs: identity read on a cheap schedule, optionally canary answers."""
+
+    interval: Duration | None = Field(None, description="how often to read the identity between runs")
+    canary: bool = Field(False, description="also digest the answers to fixed canary prompts (temperature 0)")
+    run_on_change: bool = Field(True, description="start a full run as soon as a change is seen")
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _dur(cls, v: Any) -> float | None:
+        return None if v is None else parse_duration(v)
+
+
 class EndpointBase(Strict):
     name: str = Field(description="label value in every metric; lower-case letters, digits, '_', '-', '.'")
     schedule: ScheduleConfig | None = None
@@ -164,6 +184,15 @@ class EndpointBase(Strict):
     retries: RetryConfig = RetryConfig()
     max_tokens: int = Field(128, ge=1, le=8192)
     sampling: SamplingConfig | None = Field(None, description="subset per scheduled run; default: all samples")
+    pricing: PricingConfig | None = None
+    budget_usd: float | None = Field(None, gt=0, description="stop a run cleanly once it has cost this much")
+    model_check: ModelCheckConfig = ModelCheckConfig()
+
+    @model_validator(mode="after")
+    def _budget_needs_pricing(self) -> EndpointBase:
+        if self.budget_usd is not None and self.pricing is None:
+            raise ValueError("budget_usd needs a pricing table (pricing.input_per_million, output_per_million)")
+        return self
 
     @field_validator("name")
     @classmethod

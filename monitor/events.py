@@ -35,6 +35,7 @@ class Event:
     message: str = ""
     tokens_in: int = 0
     tokens_out: int = 0
+    cost_usd: float = 0.0
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 

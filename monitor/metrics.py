@@ -59,6 +59,8 @@ class Metrics:
         self.suite_info = Gauge("trust_suite_info", "Version (content hash) of the probe suite (always 1).",
                                 ("version",), registry=r)
         self.tokens = Counter("trust_tokens", "Tokens reported by the endpoint.", ("endpoint", "kind"), registry=r)
+        self.cost = Counter("trust_cost_usd", "Cost of probe requests in USD, from the endpoint's pricing table.",
+                            ("endpoint",), registry=r)
         self._model_labels: dict[str, tuple[str, str, str]] = {}
         self._task_labels: dict[str, set[tuple[str, ...]]] = {}
         self._sub_labels: dict[str, set[tuple[str, ...]]] = {}
@@ -77,6 +79,8 @@ class Metrics:
                 self.tokens.labels(event.endpoint, "input").inc(event.tokens_in)
             if event.tokens_out:
                 self.tokens.labels(event.endpoint, "output").inc(event.tokens_out)
+            if event.cost_usd:
+                self.cost.labels(event.endpoint).inc(event.cost_usd)
         elif event.kind == events.RUN_FINISHED:
             self.runs.labels(event.endpoint, event.trigger or "unknown", event.status).inc()
             if event.duration_s is not None:

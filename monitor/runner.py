@@ -127,9 +127,16 @@ class Runner:
             async def one(item: WorkItem) -> None:
                 nonlocal buffer
                 async with sem:
+                    if state.stop_reason:  # a limit was hit: items not yet sent are left out
+                        return
                     ctx = trace.set_span_in_context(task_spans[item.task.id])
                     result = await self._attempt(endpoint, adapter, item, profile, ctx, judge)
                 state.done += 1
+                cost = _cost(endpoint, result)
+                state.cost_usd += cost
+                if endpoint.budget_usd is not None and state.cost_usd > endpoint.budget_usd and not state.stop_reason:
+                    state.stop_reason = (f"stopped: cost budget of ${endpoint.budget_usd:.2f} exceeded "
+                                         f"(${state.cost_usd:.4f} spent after {state.done} of {state.total} items)")
                 if result.error_kind is not None:
                     state.errors += 1
                 if state.done * 4 // state.total != (state.done - 1) * 4 // state.total and state.done < state.total:
@@ -139,7 +146,7 @@ class Runner:
                 self.bus.publish(events.Event(
                     events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
                     task=item.task.id, outcome=result.error_kind or _outcome(result), latency_s=result.latency_s,
-                    tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0,
+                    tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0, cost_usd=cost,
                 ))
                 if len(buffer) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_INTERVAL_S:
                     await flush()
@@ -165,8 +172,10 @@ class Runner:
                 for span in task_spans.values():
                     span.end()
             await asyncio.shield(flush())
+            if status is RunStatus.SUCCEEDED and state.stop_reason:
+                status, message = RunStatus.STOPPED, state.stop_reason
             scores: list[TaskScoreRecord] = []
-            if status is RunStatus.SUCCEEDED:
+            if status in (RunStatus.SUCCEEDED, RunStatus.STOPPED):
                 results = await asyncio.to_thread(self.store.results, run_id)
                 by_task: dict[str, list[SampleResult]] = defaultdict(list)
                 for r in results:
@@ -284,8 +293,18 @@ def _outcome(result: SampleResult) -> str:
     return PLATFORM_REFUSAL if result.reason == PLATFORM_REFUSAL and result.answer is None else "ok"
 
 
+def _cost(endpoint: EndpointConfig, result: SampleResult) -> float:
+    pricing = endpoint.pricing
+    if pricing is None:
+        return 0.0
+    return ((result.tokens_in or 0) * pricing.input_per_million
+            + (result.tokens_out or 0) * pricing.output_per_million) / 1e6
+
+
 @dataclass
 class _RunState:
     total: int
     done: int = 0
     errors: int = 0
+    cost_usd: float = 0.0
+    stop_reason: str = ""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor import events
-from monitor.adapters import Adapter, AdapterError, ModelIdentity
+from monitor.adapters import Adapter, AdapterError, ModelIdentity, ProbeRequest
 from monitor.config import Config, EndpointConfig
 from monitor.runner import Judge, Runner, WorkItem
 from monitor.store import RunRecord, RunStatus, Store
@@ -19,6 +20,12 @@ from probes.sampling import rotating_selection
 log = logging.getLogger(__name__)
 
 SAMPLED_TRIGGERS = ("schedule", "startup")
+# Fixed, harmless prompts whose answers at temperature 0 change when the model behind an endpoint changes.
+CANARY_PROMPTS = (
+    "Reply with the single word: ready.",
+    "What is 17 plus 25? Answer with the number only.",
+    "Name the colour of a clear daytime sky in one word.",
+)
 
 
 class RunError(Exception):
@@ -167,7 +174,7 @@ class RunManager:
                     self._queued_on_demand -= 1
                     on_demand = False
                 adapter = self.adapters[endpoint.name]
-                identity = await self._identity(endpoint.name, adapter, record.id)
+                identity, _ = await self._identity(endpoint.name, adapter, record.id)
                 await self.runner.execute(
                     record.id, record.trigger, endpoint, adapter, self.plan(task_ids, rotation),
                     profile=self.profile, min_scored=self.config.suite.min_scored_samples,
@@ -193,13 +200,35 @@ class RunManager:
             if on_demand:
                 self._queued_on_demand -= 1
 
-    async def _identity(self, endpoint: str, adapter: Adapter, run_id: str) -> ModelIdentity | None:
-        """Who answers now; a change from the last identity seen is recorded as an event."""
+    async def _read_identity(self, endpoint: EndpointConfig, adapter: Adapter) -> ModelIdentity | None:
+        """The endpoint's identity, with the canary answers folded into the fingerprint when configured."""
         try:
             identity = await adapter.identity()
         except AdapterError as exc:
-            log.warning("endpoint %s: cannot read model identity (%s)", endpoint, exc.kind.value)
+            log.warning("endpoint %s: cannot read model identity (%s)", endpoint.name, exc.kind.value)
             return None
+        if endpoint.model_check.canary:
+            answers = []
+            for i, prompt in enumerate(CANARY_PROMPTS):
+                try:
+                    reply = await adapter.generate(ProbeRequest(prompt, max_tokens=32, request_id=f"canary/{i}"),
+                                                   timeout_s=endpoint.timeout)
+                except AdapterError as exc:
+                    log.warning("endpoint %s: canary prompt failed (%s); fingerprint without canary",
+                                endpoint.name, exc.kind.value)
+                    return identity
+                answers.append(reply.text)
+            digest = hashlib.sha256("\x00".join([identity.fingerprint, *answers]).encode()).hexdigest()[:16]
+            identity = ModelIdentity(identity.model, identity.version, digest, {**identity.extra, "canary": "1"})
+        return identity
+
+    async def _identity(self, endpoint: str, adapter: Adapter, run_id: str | None) -> tuple[ModelIdentity | None, bool]:
+        """Who answers now, and whether that changed since the last identity seen (recorded as an event)."""
+        config = self.config.endpoint(endpoint)
+        assert config is not None
+        identity = await self._read_identity(config, adapter)
+        if identity is None:
+            return None, False
         previous = self.identities.get(endpoint)
         if previous is None:
             last = await asyncio.to_thread(self.store.list_runs, endpoint, 5)
@@ -207,16 +236,30 @@ class RunManager:
             if seen is not None:
                 previous = ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint)
         self.identities[endpoint] = identity
-        if previous is not None and (previous.model, previous.version, previous.fingerprint) != (
+        changed = previous is not None and (previous.model, previous.version, previous.fingerprint) != (
             identity.model, identity.version, identity.fingerprint
-        ):
+        )
+        if changed and previous is not None:
             detail: dict[str, object] = {
                 "from": {"model": previous.model, "version": previous.version, "fingerprint": previous.fingerprint},
                 "to": {"model": identity.model, "version": identity.version, "fingerprint": identity.fingerprint},
             }
             await asyncio.to_thread(self.store.add_event, events.MODEL_CHANGED, endpoint, run_id, detail)
             self.bus.publish(events.Event(events.MODEL_CHANGED, endpoint, run_id))
-        return identity
+            log.warning("endpoint %s: model changed from %s %s to %s %s", endpoint, previous.model, previous.version,
+                        identity.model, identity.version)
+        return identity, changed
+
+    async def check_model(self, endpoint: str) -> bool:
+        """Between runs: read the identity; on a change, start a full run at once (if configured)."""
+        if self.busy(endpoint):
+            return False  # the run in progress reads the identity itself
+        config = self.config.endpoint(endpoint)
+        assert config is not None
+        _, changed = await self._identity(endpoint, self.adapters[endpoint], None)
+        if changed and config.model_check.run_on_change:
+            self.start(endpoint, None, "model_change")
+        return changed
 
     def cancel(self, run_id: str) -> RunRecord:
         record = self.store.get_run(run_id)

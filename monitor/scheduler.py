@@ -52,10 +52,18 @@ class Scheduler:
                     max_instances=1, coalesce=True, misfire_grace_time=int(sched.misfire_grace),
                 )
                 log.info("scheduled %s: %s", ep.name, describe(sched))
+        for ep in self._config.endpoints:
+            if ep.model_check.interval is not None:
+                self._scheduler.add_job(
+                    self._runs.check_model, IntervalTrigger(seconds=ep.model_check.interval, timezone="UTC"),
+                    args=[ep.name], id=f"model-check:{ep.name}", name=f"model check {ep.name}",
+                    max_instances=1, coalesce=True, misfire_grace_time=60,
+                )
         self._scheduler.start()
 
     def next_run_times(self) -> dict[str, str]:
-        return {job.id.removeprefix("run:"): str(job.next_run_time) for job in self._scheduler.get_jobs()}
+        return {job.id.removeprefix("run:"): str(job.next_run_time) for job in self._scheduler.get_jobs()
+                if job.id.startswith("run:")}
 
     def stop(self) -> None:
         if self._scheduler.running:

@@ -13,6 +13,7 @@ class RunStatus(str, enum.Enum):
     SUCCEEDED = "succeeded"  # every item was attempted; some may be errors
     FAILED = "failed"  # the run could not go on (e.g. the store or the suite broke)
     CANCELLED = "cancelled"
+    STOPPED = "stopped"  # stopped cleanly by a limit (e.g. the cost budget); the message says which
     INTERRUPTED = "interrupted"  # the service stopped while the run was queued or running
 
     @property

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor import events
-from monitor.adapters import AdapterError, ErrorKind
+from monitor.adapters import AdapterError, ErrorKind, ProbeRequest
 from monitor.config import RetryConfig, TritonEndpoint
 from monitor.runner import Runner, WorkItem, backoff_delay
 from monitor.store import RunStatus, Store
@@ -154,3 +154,28 @@ async def test_judge_endpoint_grades_judged_tasks_and_is_recorded(store: Store) 
     assert results["s1"].scorer == "judge:judge" and results["s1"].score == 0.0
     assert results["s9"].scorer == "test_exact_yes" and results["s9"].score == 0.0  # the rule scorer's verdict
     assert store.task_scores(run.id)[0].score == pytest.approx(0.5)
+
+
+async def test_cost_budget_stops_the_run_cleanly(store: Store) -> None:
+    from monitor.adapters import Reply
+
+    class Billed(ScriptedAdapter):
+        async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:
+            reply = await super().generate(request, timeout_s=timeout_s)
+            return Reply(reply.text, tokens_in=1000, tokens_out=500)
+
+    bus = events.EventBus()
+    seen: list[events.Event] = []
+    bus.subscribe(seen.append)
+    run = store.create_run("scripted", "api", ["T.1"], "v", "default")
+    # $1 per million in, $2 per million out: $0.002 per request; a $0.01 budget is exceeded at the 6th request
+    endpoint = _endpoint(concurrency=1, pricing={"input_per_million": 1.0, "output_per_million": 2.0},
+                         budget_usd=0.01)
+    await Runner(store, bus).execute(run.id, "api", endpoint, Billed(lambda rid, n: "yes"), _items(40),
+                                     profile="default", min_scored=1, identity=None)
+    record = store.get_run(run.id)
+    assert record is not None and record.status is RunStatus.STOPPED
+    assert "cost budget of $0.01 exceeded" in record.message
+    assert len(store.results(run.id)) == 6
+    assert sum(e.cost_usd for e in seen) == pytest.approx(0.012)
+    assert store.task_scores(run.id)[0].n_scored == 6  # what was answered is still scored

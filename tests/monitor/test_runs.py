@@ -61,3 +61,44 @@ async def test_official_data_runs_through_the_same_runner_with_the_multitrust_pr
     with pytest.raises(RunError, match=r"not available in the official data: T\.1"):
         runs.start("ep", ["T.1"], "api")
     store.close()
+
+
+async def test_model_change_is_recorded_counted_and_triggers_a_full_run(tmp_path: Path) -> None:
+    from monitor.adapters import ModelIdentity
+    from monitor.metrics import Metrics
+
+    class Swappable(ScriptedAdapter):
+        version = "1"
+
+        async def identity(self) -> ModelIdentity:
+            return ModelIdentity("m", self.version, f"fp{self.version}")
+
+    cfg = Config.model_validate({
+        "store": {"url": f"sqlite:///{tmp_path}/m.db"},
+        "suite": {"tasks": ["T.1"], "min_scored_samples": 1, "max_samples_per_task": 2},
+        "endpoints": [{"name": "ep", "kind": "triton", "url": "127.0.0.1:1", "model": "m",
+                       "model_check": {"interval": "1m", "canary": True}}],
+    })
+    store = Store(cfg.store.url)
+    bus = events.EventBus()
+    metrics = Metrics()
+    bus.subscribe(metrics.on_event)
+    adapter = Swappable(lambda rid, n: "answer from v" + Swappable.version)
+    runs = RunManager(cfg, store, bus, {"ep": adapter})
+    first = runs.start("ep", None, "schedule")
+    await runs.wait(first.id)
+    assert await runs.check_model("ep") is False  # nothing changed
+    Swappable.version = "2"  # a new model version is deployed behind the endpoint
+    assert await runs.check_model("ep") is True
+    (triggered,) = [r for r in store.list_runs("ep") if r.trigger == "model_change"]
+    await runs.wait(triggered.id)
+    done = store.get_run(triggered.id)
+    assert done is not None and done.status.value == "succeeded" and done.model_version == "2"
+    assert done.total_items == 2  # a full run (this config caps samples at 2 per task)
+    (change,) = [e for e in store.events("ep") if e.kind == events.MODEL_CHANGED]
+    assert change.detail["from"]["version"] == "1" and change.detail["to"]["version"] == "2"  # type: ignore[index]
+    assert metrics.model_changes.labels("ep")._value.get() == 1
+    # canary answers are part of the fingerprint
+    assert first.id != triggered.id and done.model_fingerprint != store.get_run(first.id).model_fingerprint  # type: ignore[union-attr]
+    assert any(rid.startswith("canary/") for rid in adapter.calls)
+    store.close()

@@ -1,0 +1,152 @@
+"""Shared plumbing of the JSON-over-HTTP vendor adapters (Anthropic, Gemini).
+
+:class:`JsonHttpClient` owns a lazily created aiohttp session and turns every transport failure into a classified
+:class:`AdapterError` the same way the OpenAI adapter does: no reply in time → TIMEOUT, refused/reset → CONNECTION,
+a body cut short → MALFORMED, a body that is not JSON → MALFORMED. HTTP errors (status ≥ 400) are classified by a
+vendor-specific function that reads the vendor's error body; the message always names the endpoint and never
+contains a secret (every configured header value and key is scrubbed from what the server sent back).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+
+from monitor.adapters.base import AdapterError, ErrorKind
+from monitor.adapters.openai import classify_http, encode_image
+
+__all__ = ["HttpError", "HttpFailure", "JsonHttpClient", "classify_http", "png_base64", "retry_after_header"]
+
+_MAX_DETAIL = 300
+_DATA_URL_PREFIX = "data:image/png;base64,"
+
+
+def png_base64(image: object, max_side: int | None) -> str:
+    """RGB array → base64 PNG (no data-URL prefix), downscaled to ``max_side`` as the OpenAI adapter does."""
+    url = encode_image(image, max_side)
+    assert url.startswith(_DATA_URL_PREFIX)
+    return url[len(_DATA_URL_PREFIX):]
+
+
+def retry_after_header(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from a ``Retry-After`` header: delta-seconds or an HTTP date; None when absent or unreadable."""
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+@dataclass(frozen=True)
+class HttpFailure:
+    """How a vendor classifies one HTTP error: the kind, the server's own words, and any wait it asked for."""
+
+    kind: ErrorKind
+    detail: str
+    retry_after: float | None = None
+
+
+class HttpError(AdapterError):
+    """An AdapterError caused by an HTTP error status (kept, e.g. to tell a missing model (404) apart)."""
+
+    def __init__(self, kind: ErrorKind, message: str, *, status: int, retry_after: float | None = None) -> None:
+        super().__init__(kind, message, retry_after=retry_after)
+        self.status = status
+
+
+# (status, raw body, response headers) -> classification
+Classifier = Callable[[int, bytes, Mapping[str, str]], HttpFailure]
+
+
+class JsonHttpClient:
+    """JSON requests to one API root, with failures classified and secrets scrubbed from every message."""
+
+    def __init__(self, where: str, base_url: str, headers: Callable[[], dict[str, str]],
+                 secrets: Callable[[], list[str]], classify: Classifier) -> None:
+        self.where = where
+        self.base_url = base_url.rstrip("/")
+        self._headers = headers
+        self._secrets = secrets
+        self._classify = classify
+        self._session: aiohttp.ClientSession | None = None
+
+    def _session_(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def scrub(self, text: str) -> str:
+        """Remove every secret, collapse whitespace and cut to a loggable length."""
+        for value in sorted((s for s in self._secrets() if s), key=len, reverse=True):
+            text = text.replace(value, "<redacted>")
+        text = " ".join(text.split())
+        return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+
+    def malformed(self, what: str) -> AdapterError:
+        return AdapterError(ErrorKind.MALFORMED, f"{self.where}: {what}")
+
+    async def request(self, method: str, path: str, timeout_s: float, body: dict[str, Any] | None = None) -> Any:
+        """Send one request and return the decoded JSON reply; raises a classified AdapterError otherwise."""
+        url = f"{self.base_url}{path}"
+        try:
+            async with self._session_().request(
+                method, url, json=body, headers=self._headers(), timeout=aiohttp.ClientTimeout(total=timeout_s)
+            ) as resp:
+                raw = await resp.read()
+                if resp.status >= 400:
+                    failure = self._classify(resp.status, raw, resp.headers)
+                    what = ("credentials missing or rejected" if failure.kind is ErrorKind.AUTH
+                            else "request failed")
+                    raise HttpError(failure.kind,
+                                    f"{self.where}: {what} [HTTP {resp.status}]: {self.scrub(failure.detail)}",
+                                    status=resp.status, retry_after=failure.retry_after)
+        except TimeoutError:
+            raise AdapterError(ErrorKind.TIMEOUT, f"{self.where}: no reply within {timeout_s:g}s") from None
+        except aiohttp.ClientPayloadError as exc:
+            raise self.malformed(f"truncated reply ({type(exc).__name__})") from None
+        except aiohttp.ClientConnectionError as exc:
+            raise AdapterError(ErrorKind.CONNECTION, f"{self.where}: {type(exc).__name__}") from None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise self.malformed("reply is not JSON") from None
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+
+def json_error_object(raw: bytes) -> dict[str, Any] | None:
+    """The ``error`` object of a JSON error body (both Anthropic and Google nest it there), if any."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        return data["error"]
+    return None
+
+
+def raw_detail(raw: bytes) -> str:
+    """A non-JSON error body (a proxy's HTML page, say), cut short."""
+    return raw[:200].decode("utf-8", "replace")
+
+
+def int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
