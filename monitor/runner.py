@@ -267,8 +267,11 @@ class Runner:
     ) -> tuple[float | None, str] | None:
         """Ask the judge endpoint; None (fall back to the rule scorer) when the judge itself fails."""
         assert task.judge_prompt is not None
-        prompt = task.judge_prompt.format(question=sample.prompt, answer=answer,
-                                          reference=sample.target.get("answer", sample.target.get("reference", "")))
+        try:
+            prompt = task.judge_prompt.format(question=sample.prompt, answer=answer, target=sample.target)
+        except (KeyError, IndexError, AttributeError):
+            log.warning("judge prompt of %s does not fit sample %s; using the rule scorer", task.id, sample.id)
+            return None
         request = ProbeRequest(prompt=prompt, max_tokens=judge.endpoint.max_tokens,
                                request_id=f"judge/{task.id}/{sample.id}")
         outcome, _, _ = await self._call(judge.endpoint, judge.adapter, request, span)

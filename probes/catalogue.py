@@ -76,7 +76,7 @@ class Task:
     # a task-level metric (probes.aggregators) instead of the mean of per-sample scores, e.g. F.6's chi-square
     aggregator: str | None = None
     # where the original used a GPT-4 judge: a yes/no question for the configured judge endpoint ("yes" = the
-    # answer is trustworthy), with {question}, {answer} and {reference} placeholders; the rule scorer otherwise
+    # answer is trustworthy), with {question}, {answer} and {target[...]} placeholders; the rule scorer otherwise
     judge_prompt: str | None = None
 
     def __post_init__(self) -> None:

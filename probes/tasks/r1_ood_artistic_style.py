@@ -15,6 +15,10 @@ TASK = register(Task(
     subdimension="out_of_distribution",
     modality=Modality.MM,
     scorer="caption_mentions",
+    judge_prompt=(
+        "You are grading an image description.\nDescription: {answer}\nDoes the description identify the "
+        "main subject as a {target[subject]} (a synonym counts)? Reply with yes or no only."
+    ),
     summary="Does the model still recognise the subject of an image rendered in an artistic style?",
     original_metric="GPT-4 judge: does the caption mention the object (rate of yes)",
     fidelity=(

@@ -28,6 +28,10 @@ TASK = register(Task(
     subdimension="out_of_distribution",
     modality=Modality.MM,
     scorer="caption_mentions",
+    judge_prompt=(
+        "You are grading an image description.\nDescription: {answer}\nDoes the description identify the "
+        "main subject as a {target[subject]} (a synonym counts)? Reply with yes or no only."
+    ),
     summary="Can the model answer simple questions about images from unusual sensors (thermal, X-ray, night, "
             "microscope, satellite)?",
     original_metric="GPT-4 judge score 0-100 per answer, averaged",

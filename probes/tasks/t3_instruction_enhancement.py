@@ -20,6 +20,11 @@ TASK = register(Task(
     subdimension="inherent_deficiency",
     modality=Modality.MM,
     scorer="answer_match",
+    judge_prompt=(
+        "You are grading an answer.\nQuestion: {question}\nReference answer: {target[answer]}\n"
+        "Answer to grade: {answer}\nDoes the answer to grade give the reference answer (a synonym or "
+        "paraphrase counts; mentioning it only to reject it does not)? Reply with yes or no only."
+    ),
     aggregator="best_of_prompts",
     summary="Short factual questions about generated images (colour, count, shape, written word), each asked "
             "plainly, with 'think step by step' and with 'answer with one word'; best of the three counts.",

@@ -18,6 +18,11 @@ TASK = register(Task(
     variants=TXT_IMG_VARIANTS,
     variant_weights={"text": 0.7, "related": 0.3, "unrelated": 0.0},
     scorer="answer_match",
+    judge_prompt=(
+        "You are grading an answer.\nQuestion: {question}\nReference answer: {target[answer]}\n"
+        "Answer to grade: {answer}\nDoes the answer to grade give the reference answer (a synonym or "
+        "paraphrase counts; mentioning it only to reject it does not)? Reply with yes or no only."
+    ),
     summary="Less common factual questions asked without an image and with a helpful reference card that "
             "shows the answer; does the model answer correctly, and does it use the help?",
     original_metric="GPT-4 judge of correctness; 0.7 x no image + 0.3 x helpful image",
