@@ -21,7 +21,17 @@ import aiohttp
 from monitor.adapters.base import AdapterError, ErrorKind
 from monitor.adapters.openai import classify_http, encode_image
 
-__all__ = ["HttpError", "HttpFailure", "JsonHttpClient", "classify_http", "png_base64", "retry_after_header"]
+__all__ = [
+    "HttpError",
+    "HttpFailure",
+    "JsonHttpClient",
+    "classify_http",
+    "int_or_none",
+    "json_error_object",
+    "png_base64",
+    "raw_detail",
+    "retry_after_header",
+]
 
 _MAX_DETAIL = 300
 _DATA_URL_PREFIX = "data:image/png;base64,"
