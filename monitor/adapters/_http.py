@@ -9,6 +9,8 @@ contains a secret (every configured header value and key is scrubbed from what t
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -19,13 +21,13 @@ from typing import Any
 import aiohttp
 
 from monitor.adapters.base import AdapterError, ErrorKind
-from monitor.adapters.openai import classify_http, encode_image
 
 __all__ = [
     "HttpError",
     "HttpFailure",
     "JsonHttpClient",
     "classify_http",
+    "encode_image",
     "int_or_none",
     "json_error_object",
     "png_base64",
@@ -35,6 +37,33 @@ __all__ = [
 
 _MAX_DETAIL = 300
 _DATA_URL_PREFIX = "data:image/png;base64,"
+
+
+def classify_http(status: int) -> ErrorKind:
+    if status in (401, 403):
+        return ErrorKind.AUTH
+    if status == 429:
+        return ErrorKind.RATE_LIMITED
+    if status == 408:
+        return ErrorKind.TIMEOUT
+    if status >= 500:
+        return ErrorKind.SERVER
+    return ErrorKind.CLIENT
+
+
+def encode_image(image: object, max_side: int | None) -> str:
+    """RGB array → PNG data URL, downscaled so the longest side is at most ``max_side`` (if given)."""
+    import numpy as np
+    from PIL import Image
+
+    img = Image.fromarray(np.asarray(image, dtype=np.uint8), "RGB")
+    if max_side is not None and max(img.size) > max_side:
+        scale = max_side / max(img.size)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))),
+                         Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def png_base64(image: object, max_side: int | None) -> str:
