@@ -134,10 +134,15 @@ class TensorSpec(Strict):
 
 
 class TritonTensors(Strict):
-    """Tensor names and dtypes of the served model (the demo's Python-backend layout by default)."""
+    """Tensor names and dtypes of the served model (the demo's Python-backend layout by default).
+
+    With a ``preset`` other than python-backend, the fields given here override the preset's own layout; the
+    ones left out keep the preset's. ``max_tokens: null`` sends no token budget tensor. An ``image`` tensor of
+    datatype BYTES carries one base64-encoded PNG; any other datatype carries the raw (H, W, 3) pixels.
+    """
 
     prompt: TensorSpec = TensorSpec(name="PROMPT", datatype="BYTES")
-    image: TensorSpec = TensorSpec(name="IMAGE", datatype="UINT8")
+    image: TensorSpec | None = TensorSpec(name="IMAGE", datatype="UINT8")
     max_tokens: TensorSpec | None = TensorSpec(name="MAX_TOKENS", datatype="INT32")
     output: TensorSpec = TensorSpec(name="TEXT", datatype="BYTES")
 
@@ -146,7 +151,38 @@ class TritonTensors(Strict):
         for field, spec in (("prompt", self.prompt), ("output", self.output)):
             if spec.datatype != "BYTES":
                 raise ValueError(f"the {field} tensor carries text and must be BYTES, not {spec.datatype}")
+        if self.max_tokens is not None and self.max_tokens.datatype not in ("INT32", "INT64"):
+            raise ValueError(f"the max_tokens tensor must be INT32 or INT64, not {self.max_tokens.datatype}")
         return self
+
+
+# preset -> its tensor layout (see docs/CONFIGURATION.md, "kind: triton")
+TRITON_PRESET_TENSORS: dict[str, dict[str, TensorSpec | None]] = {
+    "python-backend": {
+        "prompt": TensorSpec(name="PROMPT", datatype="BYTES"),
+        "image": TensorSpec(name="IMAGE", datatype="UINT8"),
+        "max_tokens": TensorSpec(name="MAX_TOKENS", datatype="INT32"),
+        "output": TensorSpec(name="TEXT", datatype="BYTES"),
+    },
+    "vllm": {  # max_tokens travels inside the sampling_parameters JSON
+        "prompt": TensorSpec(name="text_input", datatype="BYTES"),
+        "image": TensorSpec(name="image", datatype="BYTES"),
+        "max_tokens": None,
+        "output": TensorSpec(name="text_output", datatype="BYTES"),
+    },
+    "trtllm": {  # text-only ensemble unless tensors.image names the multimodal ensemble's image input
+        "prompt": TensorSpec(name="text_input", datatype="BYTES"),
+        "image": None,
+        "max_tokens": TensorSpec(name="max_tokens", datatype="INT32"),
+        "output": TensorSpec(name="text_output", datatype="BYTES"),
+    },
+    "generate": {  # JSON keys of the generate extension; max_tokens goes into "parameters" unless named here
+        "prompt": TensorSpec(name="text_input", datatype="BYTES"),
+        "image": TensorSpec(name="image", datatype="BYTES"),
+        "max_tokens": None,
+        "output": TensorSpec(name="text_output", datatype="BYTES"),
+    },
+}
 
 
 class SamplingConfig(Strict):
@@ -212,15 +248,49 @@ class EndpointBase(Strict):
         return _known_tasks(v)
 
 
+class TritonTLS(Strict):
+    """TLS towards Triton (gRPC SSL or HTTPS). All files optional: none = the system's CAs, no client cert."""
+
+    ca_file: Path | None = Field(None, description="PEM root certificate(s) that sign the server's certificate")
+    cert_file: Path | None = Field(None, description="PEM client certificate (mutual TLS), with key_file")
+    key_file: Path | None = Field(None, description="PEM private key of cert_file")
+
+    @model_validator(mode="after")
+    def _files(self) -> TritonTLS:
+        if (self.cert_file is None) != (self.key_file is None):
+            raise ValueError("give both 'cert_file' and 'key_file' (mutual TLS), or neither")
+        for name in ("ca_file", "cert_file", "key_file"):
+            path = getattr(self, name)
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name} {path} does not exist")
+        return self
+
+
 class TritonEndpoint(EndpointBase):
-    """A model served by NVIDIA Triton Inference Server, called over gRPC."""
+    """A model served by NVIDIA Triton Inference Server, over gRPC or HTTP, in one of several tensor layouts."""
 
     kind: Literal["triton"]
-    url: str = Field(description="host:port of Triton's gRPC endpoint")
+    url: str = Field(description="host:port of Triton's gRPC (or, with protocol http, HTTP) endpoint")
     model: str
     model_version: str = Field("", description="empty = the server's latest")
+    preset: Literal["python-backend", "vllm", "trtllm", "generate", "custom"] = Field(
+        "python-backend", description="the served model's request layout; 'custom' = the tensors mapping alone"
+    )
+    protocol: Literal["grpc", "http"] = Field(
+        "grpc", description="gRPC (tritonclient.grpc.aio) or HTTP/REST; preset generate defaults to http"
+    )
     tensors: TritonTensors = TritonTensors()
-    headers: dict[str, SecretRef] = Field(default_factory=dict, description="extra gRPC metadata, e.g. auth")
+    decoupled: bool | None = Field(
+        None, description="the model is decoupled (gRPC streaming is used); default: true for vllm, else false"
+    )
+    batch_dim: bool | None = Field(
+        None, description="the model batches (max_batch_size > 0): tensors get a leading 1; default: trtllm only"
+    )
+    prompt_template: str | None = Field(
+        None, description="wraps the prompt, e.g. 'USER: <image>\\n{prompt} ASSISTANT:'; must contain {prompt}"
+    )
+    tls: TritonTLS | None = Field(None, description="use TLS (gRPC SSL / HTTPS); {} = system CAs")
+    headers: dict[str, SecretRef] = Field(default_factory=dict, description="extra gRPC metadata / HTTP headers")
 
     @field_validator("url")
     @classmethod
@@ -228,6 +298,71 @@ class TritonEndpoint(EndpointBase):
         if not _HOSTPORT.match(v):
             raise ValueError(f"invalid address {v!r}: expected host:port")
         return v
+
+    @field_validator("prompt_template")
+    @classmethod
+    def _template(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                v.format(prompt="")
+            except (KeyError, IndexError, ValueError):
+                raise ValueError("prompt_template may hold only the {prompt} placeholder ({{ }} for braces)") from None
+            if "{prompt}" not in v:
+                raise ValueError("prompt_template must contain {prompt}")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        """Fill the preset's tensor layout and defaults; explicit ``tensors`` fields override it."""
+        if not isinstance(data, dict):
+            return data
+        preset = data.get("preset", "python-backend")
+        layout = TRITON_PRESET_TENSORS.get(preset) if isinstance(preset, str) else None
+        given = data.get("tensors")
+        if isinstance(given, TritonTensors):
+            explicit: dict[str, Any] = {name: getattr(given, name) for name in given.model_fields_set}
+        elif isinstance(given, dict):
+            explicit = dict(given)
+        elif given is None:
+            explicit = {}
+        else:
+            return data  # pydantic reports the wrong type
+        if preset == "custom" and given is None:
+            raise ValueError("preset 'custom' needs a 'tensors' mapping (prompt, image, max_tokens, output)")
+        if preset == "vllm" and explicit.get("max_tokens") is not None:
+            raise ValueError("preset 'vllm' sends max_tokens inside the sampling_parameters JSON: "
+                             "leave tensors.max_tokens out")
+        out = dict(data)
+        if "protocol" not in out and preset == "generate":
+            out["protocol"] = "http"
+        if layout is not None:
+            out["tensors"] = {**layout, **explicit}
+        return out
+
+    @model_validator(mode="after")
+    def _combination(self) -> TritonEndpoint:
+        if self.preset == "generate":
+            if self.protocol != "http":
+                raise ValueError("preset 'generate' is Triton's HTTP generate extension: use protocol 'http'")
+            if self.batch_dim:
+                raise ValueError("preset 'generate' sends JSON values, not tensors: 'batch_dim' does not apply")
+            if self.tensors.image is not None and self.tensors.image.datatype != "BYTES":
+                raise ValueError("preset 'generate' sends the image as a base64 string: tensors.image must be BYTES")
+        elif self.protocol == "http" and self.is_decoupled:
+            raise ValueError(
+                f"preset {self.preset!r} with a decoupled model needs protocol 'grpc' (streaming): Triton's HTTP "
+                "infer refuses decoupled models; use preset 'generate' for HTTP"
+            )
+        return self
+
+    @property
+    def is_decoupled(self) -> bool:
+        return self.decoupled if self.decoupled is not None else self.preset == "vllm"
+
+    @property
+    def has_batch_dim(self) -> bool:
+        return self.batch_dim if self.batch_dim is not None else self.preset == "trtllm"
 
 
 class HttpApiEndpoint(EndpointBase):
