@@ -134,6 +134,9 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+    # Python-backend stubs of a stopped server can outlive it in its process group: end them too
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
     # a server killed before its own cleanup leaves its Python-backend regions behind; they carry its pid
     for region in Path("/dev/shm").glob(f"pytrtion{proc.pid}-*"):
         with contextlib.suppress(OSError):
