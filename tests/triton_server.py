@@ -144,9 +144,10 @@ def _stop(proc: subprocess.Popen[bytes], timeout_s: float) -> None:
 
 
 def _start(
-    model_dir: Path, model_name: str, model_version: str, tmp: Path, startup_timeout_s: float, torch_threads: int
+    model_dir: Path, model_name: str, model_version: str, tmp: Path, startup_timeout_s: float, torch_threads: int,
+    ports: tuple[int, int, int] | None = None,
 ) -> tuple[subprocess.Popen[bytes], TritonServer]:
-    grpc_port, http_port, metrics_port = free_ports(3)
+    grpc_port, http_port, metrics_port = ports or free_ports(3)
     log = tmp / f"server-{grpc_port}.log"
     cmd = [
         sys.executable,
@@ -201,11 +202,13 @@ def running_triton_server(
     startup_timeout_s: float = 120.0,
     attempts: int = 3,
     torch_threads: int = 1,
+    ports: tuple[int, int, int] | None = None,
 ) -> Iterator[TritonServer]:
     """Build (if needed) and serve the tiny model; yields the running server, stops and cleans up on exit.
 
     ``model_dir`` may also name real LLaVA-style weights on disk, in which case nothing is built (pass
-    ``torch_threads=0`` then: one thread is fastest only for the tiny model).
+    ``torch_threads=0`` then: one thread is fastest only for the tiny model). ``ports`` (gRPC, HTTP, metrics)
+    pins the ports, e.g. to restart "the same" server with another model version.
     """
     if model_dir is None:
         model_dir = build_demo_model(DEFAULT_MODEL_DIR)
@@ -216,7 +219,8 @@ def running_triton_server(
         proc: subprocess.Popen[bytes] | None = None
         for attempt in range(1, attempts + 1):
             try:
-                proc, server = _start(model_dir, model_name, model_version, tmp, startup_timeout_s, torch_threads)
+                proc, server = _start(model_dir, model_name, model_version, tmp, startup_timeout_s, torch_threads,
+                                      ports)
                 break
             except TritonServerError as exc:
                 # another process may have taken one of the free ports between probing and binding
