@@ -1,0 +1,1 @@
+"""Loaders of the official MultiTrust data, one module per dimension; each registers its tasks' loaders."""
