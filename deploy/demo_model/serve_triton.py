@@ -146,60 +146,22 @@ def remove_shm_regions(regions: set[Path]) -> list[Path]:
 
 
 class Generator:
-    """Greedy image-text-to-text generation with a locally stored HF model."""
+    """Greedy image-text-to-text generation with a locally stored HF model (the monitor's hf-local loader),
+    one request at a time: Triton may call from several threads, the model is not thread-safe."""
 
     def __init__(self, model_dir: Path, *, device: str, dtype: str, default_max_tokens: int, max_tokens_limit: int):
-        import torch
-        from transformers import AutoModelForImageTextToText, AutoProcessor
+        from monitor.adapters._hf_generate import LocalModel
 
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        if dtype == "auto":
-            if device.startswith("cuda"):
-                torch_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-            else:
-                torch_dtype = torch.float32
-        else:
-            torch_dtype = getattr(torch, dtype)
-        self.torch = torch
-        self.device = torch.device(device)
-        self.processor: Any = AutoProcessor.from_pretrained(model_dir, local_files_only=True)
-        model: Any = AutoModelForImageTextToText.from_pretrained(model_dir, local_files_only=True, dtype=torch_dtype)
-        self.model: Any = model.to(self.device).eval()
-        self.tokenizer: Any = getattr(self.processor, "tokenizer", self.processor)
+        self.model = LocalModel(model_dir, device=device, dtype=dtype)
         self.default_max_tokens = default_max_tokens
         self.max_tokens_limit = max_tokens_limit
-        self.image_token: str = getattr(self.processor, "image_token", None) or "<image>"
-        self.has_chat_template = bool(getattr(self.processor, "chat_template", None))
         self._lock = threading.Lock()
 
-    def _prompt(self, text: str, with_image: bool) -> str:
-        if self.has_chat_template:
-            content: list[dict[str, str]] = [{"type": "image"}] if with_image else []
-            content.append({"type": "text", "text": text})
-            messages = [{"role": "user", "content": content}]
-            return str(self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False))
-        image = f"{self.image_token}\n" if with_image else ""
-        return f"USER: {image}{text} ASSISTANT:"
-
     def generate(self, prompt: str, image: Any | None, max_tokens: int | None) -> str:
-        from PIL import Image
-
         n = self.default_max_tokens if max_tokens is None else max_tokens
         n = max(1, min(n, self.max_tokens_limit))
-        text = self._prompt(prompt, image is not None)
-        if image is not None:
-            pil = Image.fromarray(image, mode="RGB")
-            inputs = self.processor(images=[pil], text=text, return_tensors="pt")
-        else:
-            inputs = self.processor(text=text, return_tensors="pt")
-        inputs = inputs.to(self.device)
-        if "pixel_values" in inputs:
-            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
-        with self._lock, self.torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=n, do_sample=False)
-        new = out[0, inputs["input_ids"].shape[1] :]
-        return str(self.tokenizer.decode(new, skip_special_tokens=True))
+        with self._lock:
+            return self.model.generate(prompt, image, n).text
 
 
 # ------------------------------------------------------------------------------------------------------ inference
