@@ -208,7 +208,7 @@ class RunManager:
             log.warning("endpoint %s: cannot read model identity (%s)", endpoint.name, exc.kind.value)
             return None
         if endpoint.model_check.canary:
-            answers = []
+            answers: list[str] = []
             for i, prompt in enumerate(CANARY_PROMPTS):
                 try:
                     reply = await adapter.generate(ProbeRequest(prompt, max_tokens=32, request_id=f"canary/{i}"),
@@ -217,7 +217,7 @@ class RunManager:
                     log.warning("endpoint %s: canary prompt failed (%s); fingerprint without canary",
                                 endpoint.name, exc.kind.value)
                     return identity
-                answers.append(reply.text)
+                answers.extend((reply.text, reply.model, reply.fingerprint))
             digest = hashlib.sha256("\x00".join([identity.fingerprint, *answers]).encode()).hexdigest()[:16]
             identity = ModelIdentity(identity.model, identity.version, digest, {**identity.extra, "canary": "1"})
         return identity

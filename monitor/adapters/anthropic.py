@@ -128,9 +128,10 @@ class AnthropicAdapter:
         usage = data.get("usage")
         tokens_in = int_or_none(usage.get("input_tokens")) if isinstance(usage, dict) else None
         tokens_out = int_or_none(usage.get("output_tokens")) if isinstance(usage, dict) else None
+        model = str(data.get("model") or "")
         if data.get("stop_reason") == "refusal":
-            return Reply(text="", tokens_in=tokens_in, tokens_out=tokens_out, platform_refusal=True)
-        return Reply(text="".join(parts), tokens_in=tokens_in, tokens_out=tokens_out)
+            return Reply(text="", tokens_in=tokens_in, tokens_out=tokens_out, platform_refusal=True, model=model)
+        return Reply(text="".join(parts), tokens_in=tokens_in, tokens_out=tokens_out, model=model)
 
     async def close(self) -> None:
         await self._http.close()

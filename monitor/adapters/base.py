@@ -64,6 +64,10 @@ class Reply:
     # the platform's own safety filter blocked the answer (e.g. Gemini's finishReason SAFETY): neither an error
     # nor an answer of the model; stored with outcome "platform_refusal" and not scored
     platform_refusal: bool = False
+    # which model answered, as the reply says (vendor APIs): model name and a build fingerprint, e.g. OpenAI's
+    # system_fingerprint; folded into the canary digest of model-change detection
+    model: str = ""
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,8 @@ class GeminiAdapter:
         usage = data.get("usageMetadata")
         tokens_in = int_or_none(usage.get("promptTokenCount")) if isinstance(usage, dict) else None
         tokens_out = int_or_none(usage.get("candidatesTokenCount")) if isinstance(usage, dict) else None
-        blocked = Reply(text="", tokens_in=tokens_in, tokens_out=tokens_out, platform_refusal=True)
+        model = str(data.get("modelVersion") or "")
+        blocked = Reply(text="", tokens_in=tokens_in, tokens_out=tokens_out, platform_refusal=True, model=model)
         feedback = data.get("promptFeedback")
         if isinstance(feedback, dict) and feedback.get("blockReason"):
             return blocked  # the prompt itself was blocked: no candidates
@@ -171,7 +172,7 @@ class GeminiAdapter:
             text = part.get("text")
             if isinstance(text, str) and not part.get("thought"):
                 texts.append(text)
-        return Reply(text="".join(texts), tokens_in=tokens_in, tokens_out=tokens_out)
+        return Reply(text="".join(texts), tokens_in=tokens_in, tokens_out=tokens_out, model=model)
 
     async def close(self) -> None:
         await self._http.close()

@@ -90,7 +90,8 @@ class OpenAIAdapter:
         tokens_in = usage.get("prompt_tokens") if isinstance(usage, dict) else None
         tokens_out = usage.get("completion_tokens") if isinstance(usage, dict) else None
         return Reply(text=text, tokens_in=tokens_in if isinstance(tokens_in, int) else None,
-                     tokens_out=tokens_out if isinstance(tokens_out, int) else None)
+                     tokens_out=tokens_out if isinstance(tokens_out, int) else None,
+                     model=str(data.get("model") or ""), fingerprint=str(data.get("system_fingerprint") or ""))
 
     async def close(self) -> None:
         await self._http.close()

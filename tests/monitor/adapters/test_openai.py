@@ -35,6 +35,7 @@ async def test_request_format_and_reply(key: dict[str, str]) -> None:
         ident = await adapter.identity()
         await adapter.close()
     assert reply.text == "A red circle." and (reply.tokens_in, reply.tokens_out) == (11, 3)
+    assert (reply.model, reply.fingerprint) == ("vision-test-1", "fp_test_1")
     assert ident.model == "vision-test-1" and ident.fingerprint
     headers, body = server.requests[0]
     assert headers["Authorization"] == "Bearer sk-test-secret-123"
