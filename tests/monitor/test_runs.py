@@ -102,3 +102,25 @@ async def test_model_change_is_recorded_counted_and_triggers_a_full_run(tmp_path
     assert first.id != triggered.id and done.model_fingerprint != store.get_run(first.id).model_fingerprint  # type: ignore[union-attr]
     assert any(rid.startswith("canary/") for rid in adapter.calls)
     store.close()
+
+
+async def test_openai_system_fingerprint_change_is_seen_by_the_canary(tmp_path: Path) -> None:
+    from monitor.adapters import create_adapter
+    from tests.openai_server import fake_openai
+
+    async with fake_openai(lambda body, n: "ready") as server:
+        cfg = Config.model_validate({
+            "store": {"url": f"sqlite:///{tmp_path}/fp.db"},
+            "suite": {"tasks": ["T.1"]},
+            "endpoints": [{"name": "oa", "kind": "openai", "base_url": server.base_url, "model": server.model,
+                           "model_check": {"canary": True, "run_on_change": False}}],
+        })
+        store = Store(cfg.store.url)
+        adapter = create_adapter(cfg.endpoints[0])
+        runs = RunManager(cfg, store, events.EventBus(), {"oa": adapter})
+        assert await runs.check_model("oa") is False  # first sight
+        assert await runs.check_model("oa") is False
+        server.fingerprint = "fp_test_2"  # same model name, new backend build
+        assert await runs.check_model("oa") is True
+        await adapter.close()
+        store.close()
