@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from probes.catalogue import DATA_DIR, Sample, all_tasks
-from probes.tasks._render import BUILDERS, save_png
+from probes.tasks._render import BUILDERS, Builder, save_png
 
 UNRELATED_SEED = 7
 UNRELATED_COLORS: dict[str, tuple[int, int, int]] = {
@@ -65,13 +65,30 @@ def managed_dirs() -> list[str]:
     return [*sorted(BUILDERS), "unrelated"]
 
 
-def generate(data_dir: Path, verbose: bool = False, only: set[str] | None = None) -> None:
-    """Rebuild every task's data (or only the tasks in ``only``, leaving the shared unrelated images alone)."""
+def _surrogate_builders(surrogate: Path, steps: int) -> dict[str, Builder]:
+    """R.4/R.5 built with PGD against a local surrogate model instead of the shipped surrogate-free set."""
+    from probes.tasks import r4_untargeted_adversarial as r4
+    from probes.tasks import r5_targeted_adversarial as r5
+
+    return {"R.4": lambda out: r4.build_with_surrogate(out, surrogate, steps),
+            "R.5": lambda out: r5.build_with_surrogate(out, surrogate, steps)}
+
+
+def generate(data_dir: Path, verbose: bool = False, only: set[str] | None = None,
+             surrogate: Path | None = None, surrogate_steps: int = 50) -> None:
+    """Rebuild every task's data (or only the tasks in ``only``, leaving the shared unrelated images alone).
+
+    With ``surrogate`` (a local transformers vision model directory), R.4 and R.5 are attacked with PGD on it; the
+    result is a different suite (its version hash changes), so write it where you run it from (``--out``).
+    """
     all_tasks()
+    builders = dict(BUILDERS)
+    if surrogate is not None:
+        builders.update(_surrogate_builders(surrogate, surrogate_steps))
     unknown = sorted((only or set()) - set(BUILDERS))
     if unknown:
         raise SystemExit(f"no builder for task(s) {', '.join(unknown)}")
-    for task_id, build in sorted(BUILDERS.items()):
+    for task_id, build in sorted(builders.items()):
         if only is not None and task_id not in only:
             continue
         task_dir = data_dir / task_id
@@ -109,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="verify the shipped data is up to date")
     parser.add_argument("--out", type=Path, default=DATA_DIR, help="data directory to write (default: shipped)")
     parser.add_argument("--tasks", help="comma-separated task ids to rebuild (default: all, and the unrelated images)")
+    parser.add_argument("--surrogate", type=Path, metavar="MODEL_DIR",
+                        help="attack R.4/R.5 with PGD on this local transformers vision model (not the shipped set)")
+    parser.add_argument("--surrogate-steps", type=int, default=50, help="PGD steps per image (default 50)")
     args = parser.parse_args(argv)
     only = {t.strip() for t in args.tasks.split(",") if t.strip()} if args.tasks else None
     if args.check:
@@ -122,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print("probe data is up to date")
         return 0
-    generate(args.out, verbose=True, only=only)
+    if args.surrogate is not None and not args.surrogate.is_dir():
+        parser.error(f"--surrogate {args.surrogate}: no such model directory")
+    generate(args.out, verbose=True, only=only, surrogate=args.surrogate, surrogate_steps=args.surrogate_steps)
     return 0
 
 

@@ -255,3 +255,22 @@ def test_r1_r2_cover_styles_and_sensors() -> None:
     assert len({s.target["style"] for s in get_task("R.1").samples}) == 6
     assert {s.target["sensor"] for s in get_task("R.2").samples} == {"thermal", "xray", "lowlight", "medical",
                                                                       "aerial"}
+
+
+def test_generator_builds_r4_with_a_surrogate(tmp_path: Any) -> None:
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    import json
+
+    from probes.generate import generate
+
+    torch.manual_seed(0)
+    model_dir = tmp_path / "vit"
+    config = transformers.ViTConfig(image_size=32, patch_size=8, hidden_size=32, num_hidden_layers=1,
+                                    num_attention_heads=2, intermediate_size=64, num_labels=2,
+                                    id2label={0: "cat", 1: "dog"}, label2id={"cat": 0, "dog": 1})
+    transformers.ViTForImageClassification(config).save_pretrained(model_dir)
+    transformers.ViTImageProcessor(size={"height": 32, "width": 32}).save_pretrained(model_dir)
+    generate(tmp_path / "data", only={"R.4"}, surrogate=model_dir, surrogate_steps=1)
+    rows = [json.loads(line) for line in (tmp_path / "data" / "R.4" / "samples.jsonl").read_text().splitlines()]
+    assert len(rows) == 36 and all(r["target"]["perturbation"] == "pgd_surrogate" for r in rows)
