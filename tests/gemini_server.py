@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.vendor_server import scripted_response, serving
+
 # A scripted reply: a string answer, or (status, body, headers) for any other JSON reply, or "TRUNCATED"/"NOT_JSON".
 Script = Callable[[dict[str, Any], int], "str | tuple[int, Any, dict[str, str]]"]
 
@@ -51,19 +53,9 @@ class FakeGemini:
         self.requests.append(({k.lower(): v for k, v in request.headers.items()}, body))
         self.paths.append(request.path)
         out = self.script(body, len(self.requests))
-        if isinstance(out, tuple):
-            status, payload, headers = out
-            return web.json_response(payload, status=status, headers=headers)
-        if out == "NOT_JSON":
-            return web.Response(text="<html>bad gateway</html>", status=200, content_type="text/html")
-        if out == "TRUNCATED":
-            resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
-                                                           "Content-Length": "500"})
-            await resp.prepare(request)
-            await resp.write(b'{"candidates": [{"content": {"parts": [')
-            request.transport.close()  # type: ignore[union-attr]
-            return resp
-        return web.json_response(answer(out, n=len(self.requests)))
+        n = len(self.requests)
+        return await scripted_response(request, out, b'{"candidates": [{"content": {"parts": [',
+                                       lambda text: answer(text, n=n))
 
     async def _model(self, request: web.Request) -> web.Response:
         name = request.match_info["action"]
@@ -122,12 +114,6 @@ async def fake_gemini(script: Script) -> AsyncIterator[FakeGemini]:
     app = web.Application(client_max_size=32 * 1024 * 1024)
     app.router.add_post("/v1beta/models/{action}", server._generate)
     app.router.add_get("/v1beta/models/{action}", server._model)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serving(app) as port:
+        server.port = port
         yield server
-    finally:
-        await runner.cleanup()

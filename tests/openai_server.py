@@ -16,6 +16,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.vendor_server import scripted_response, serving
+
 # A scripted reply: a string answer, or (status, body, headers) for an error, or "TRUNCATED"/"NOT_JSON".
 Script = Callable[[dict[str, Any], int], "str | tuple[int, Any, dict[str, str]]"]
 
@@ -36,22 +38,11 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append((dict(request.headers), body))
         out = self.script(body, len(self.requests))
-        if isinstance(out, tuple):
-            status, payload, headers = out
-            return web.json_response(payload, status=status, headers=headers)
-        if out == "NOT_JSON":
-            return web.Response(text="<html>bad gateway</html>", status=200, content_type="text/html")
-        if out == "TRUNCATED":
-            resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
-                                                           "Content-Length": "500"})
-            await resp.prepare(request)
-            await resp.write(b'{"id": "chatcmpl-1", "choices": [')
-            request.transport.close()  # type: ignore[union-attr]
-            return resp
-        return web.json_response({
-            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion", "created": 1700000000,
+        n = len(self.requests)
+        return await scripted_response(request, out, b'{"id": "chatcmpl-1", "choices": [', lambda text: {
+            "id": f"chatcmpl-{n}", "object": "chat.completion", "created": 1700000000,
             "model": self.model, "system_fingerprint": self.fingerprint,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": out}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
         })
 
@@ -75,15 +66,9 @@ async def fake_openai(script: Script) -> AsyncIterator[FakeOpenAI]:
     app = web.Application(client_max_size=32 * 1024 * 1024)
     app.router.add_post("/v1/chat/completions", server._chat)
     app.router.add_get("/v1/models/{name}", server._model)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
+    async with serving(app) as port:
+        server.port = port
         yield server
-    finally:
-        await runner.cleanup()
 
 
 def dump(body: dict[str, Any]) -> str:
