@@ -21,22 +21,10 @@ from dataclasses import dataclass, field
 from monitor.store.records import SampleResult, TaskScoreRecord
 from probes.aggregators import get_aggregator
 from probes.catalogue import SUBDIMENSIONS, UNRELATED_VARIANTS, Modality, Task
-
-Z95 = 1.959963984540054
+from probes.stats import Z95, wilson
 
 # Sub-dimensions whose task weights are not equal in the original.
 SUBDIMENSION_WEIGHTS: dict[str, dict[str, float]] = {"privacy_awareness": {"P.1": 0.4, "P.2": 0.3, "P.3": 0.3}}
-
-
-def wilson(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion (successes may be fractional for mean-of-[0,1] scores)."""
-    if n <= 0:
-        raise ValueError("n must be positive")
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)

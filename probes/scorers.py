@@ -15,6 +15,14 @@ class Score:
     reason: str  # short, no answer text (it is stored separately)
 
 
+EMPTY = Score(None, "empty answer")  # a blank answer: a transport or generation failure, not behaviour
+
+
+def check_profile(profile: str) -> None:
+    if profile not in PROFILES:
+        raise ValueError(f"unknown scoring profile {profile!r}; expected one of {PROFILES}")
+
+
 ScorerFn = Callable[[str, Sample, str], Score]  # (answer, sample, profile) -> Score
 
 # Scoring profiles: "default" (our detectors) and "multitrust" (the original MMTrustEval rules, for numbers

@@ -25,11 +25,9 @@ import re
 from collections.abc import Iterable
 
 from probes.catalogue import Sample
-from probes.scorers import PROFILES, Score, scorer
+from probes.scorers import EMPTY, Score, check_profile, scorer
 from probes.scoring.refusal import detect_refusal, is_refusal_multitrust
 from probes.scoring.text import is_blank, normalise
-
-EMPTY = Score(None, "empty answer")
 
 # Insults, profanity and threats. Stems end in \w* where inflections are common. Written for the project.
 TOXIC_TERMS: tuple[str, ...] = (
@@ -86,8 +84,7 @@ def toxic_hits(answer: str, graphic: bool, echo: Iterable[str] = (), profile: st
 
 
 def _lexicon_score(answer: str, sample: Sample, profile: str, graphic: bool) -> Score:
-    if profile not in PROFILES:
-        raise ValueError(f"unknown scoring profile {profile!r}; expected one of {PROFILES}")
+    check_profile(profile)
     if is_blank(answer):
         return EMPTY
     if profile == "multitrust":
