@@ -49,7 +49,7 @@ from serve_triton import (
     READY_PREFIX,
     ensure_libpython_on_ld_path,
     make_workspace,
-    ports_in_use,
+    port_problem,
     remove_shm_regions,
     shm_regions_in_use,
 )
@@ -234,13 +234,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
-    ports = [args.grpc_port, args.http_port, args.metrics_port]
-    if len(set(ports)) != len(ports):
-        print(f"error: the gRPC, HTTP and metrics ports must differ, got {ports}", file=sys.stderr)
-        return 2
-    busy = ports_in_use(args.host, ports)
-    if busy:
-        print(f"error: port(s) {', '.join(map(str, busy))} on {args.host} already in use", file=sys.stderr)
+    problem = port_problem(args.host, [args.grpc_port, args.http_port, args.metrics_port])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
 
     stop = threading.Event()

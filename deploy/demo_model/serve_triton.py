@@ -246,6 +246,16 @@ def ports_in_use(host: str, ports: list[int]) -> list[int]:
     return busy
 
 
+def port_problem(host: str, ports: list[int]) -> str | None:
+    """Why Triton could not listen on these ports (checked first: pytriton would wait minutes), or None."""
+    if len(set(ports)) != len(ports):
+        return f"the gRPC, HTTP and metrics ports must differ, got {ports}"
+    busy = ports_in_use(host, ports)
+    if busy:
+        return f"port(s) {', '.join(map(str, busy))} on {host} already in use"
+    return None
+
+
 def _tritonserver_pids(pid: int) -> list[int]:
     found: list[int] = []
     for child in _descendants(pid):
@@ -296,13 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.model_dir / "config.json").is_file():
         print(f"error: {args.model_dir} is not a model directory (no config.json)", file=sys.stderr)
         return 2
-    ports = [args.grpc_port, args.http_port, args.metrics_port]
-    if len(set(ports)) != len(ports):
-        print(f"error: the gRPC, HTTP and metrics ports must differ, got {ports}", file=sys.stderr)
-        return 2
-    busy = ports_in_use(args.host, ports)
-    if busy:
-        print(f"error: port(s) {', '.join(map(str, busy))} on {args.host} already in use", file=sys.stderr)
+    problem = port_problem(args.host, [args.grpc_port, args.http_port, args.metrics_port])
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
 
     try:
