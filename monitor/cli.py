@@ -46,8 +46,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("endpoint")
     p.add_argument("--tasks", help="comma-separated task ids, e.g. T.1,S.4 (default: the endpoint's tasks)")
     p.add_argument("--wait", action="store_true", help="follow progress and print the scores at the end")
+    p.add_argument("--gate", action="store_true",
+                   help="with --wait: compare the run with the endpoint's reference, exit 0 pass, 1 regression, "
+                   "2 inconclusive")
     p.add_argument("--json", action="store_true")
     _add_client_args(p)
+
+    p = sub.add_parser("compare", help="the release gate: did CANDIDATE_RUN get worse than BASELINE_RUN? "
+                       "(exit 0 pass, 1 regression, 2 inconclusive)")
+    p.add_argument("baseline_run", help="the baseline run id ('-' = the candidate endpoint's reference)")
+    p.add_argument("candidate_run")
+    p.add_argument("--alpha", type=float, default=0.0, help="family-wise false-alarm level (default: the "
+                   "server's regression.gate_alpha)")
+    p.add_argument("--min-effect", type=float, default=0.0, help="smallest drop that counts, as a ratio "
+                   "(default: the server's regression.min_effect)")
+    p.add_argument("--json", action="store_true")
+    _add_client_args(p)
+
+    p = sub.add_parser("power", help="how many runs and samples it takes to detect a drop in a task")
+    p.add_argument("--task", required=True, help="task id, e.g. S.4")
+    p.add_argument("--drop", type=float, required=True, help="the drop to detect, as a ratio (0.10 = 10 points)")
+    p.add_argument("--base", type=float, default=0.8, help="the task's pass rate before the drop (default 0.8)")
+    p.add_argument("--flip", type=float, default=0.03,
+                   help="share of answers that change between runs of an unchanged model (default 0.03)")
+    p.add_argument("--per-task", type=int, help="rotating sampling.per_task to evaluate as well")
+    p.add_argument("--config", help="take regression settings (and sampling.per_task) from this config file")
+    p.add_argument("--endpoint", help="with --config: the endpoint whose sampling.per_task to use")
+    p.add_argument("--trials", type=int, default=200, help="simulated changes (default 200)")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("runs", help="stored runs")
     rsub = p.add_subparsers(dest="runs_command", required=True)
@@ -84,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": _run,
         "runs": _runs,
         "baseline": _baseline,
+        "compare": _compare,
+        "power": _power,
     }
     try:
         return handlers[args.command](args)
@@ -228,24 +256,39 @@ def _run(args: argparse.Namespace) -> int:
     client = _Client(args)
     pb2 = client.pb2
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()] if args.tasks else []
+    if args.gate and not args.wait:
+        print("trust-monitor: --gate needs --wait", file=sys.stderr)
+        return EXIT_USAGE
     run = client.call("StartRun", pb2.StartRunRequest(endpoint=args.endpoint, tasks=tasks))
     if not args.wait:
         print(json.dumps(_run_dict(pb2, run), indent=2) if args.json else f"started run {run.id} on {run.endpoint}")
         return 0
     final = _follow(client, run.id, quiet=args.json)
-    if final.status != pb2.RUN_STATUS_SUCCEEDED:
+    scored = (pb2.RUN_STATUS_SUCCEEDED, pb2.RUN_STATUS_DEGRADED, pb2.RUN_STATUS_STOPPED)
+    if final.status not in scored:
         msg = f"run {run.id} {_status_name(pb2, final.status)}" + (f": {final.message}" if final.message else "")
         print(json.dumps(_run_dict(pb2, final), indent=2) if args.json else msg)
         return 1
     scores = client.call("GetScores", pb2.GetScoresRequest(run_id=run.id))
+    comparison = None
+    if args.gate:
+        comparison = client.call("CompareRuns", pb2.CompareRunsRequest(candidate_run_id=run.id))
     if args.json:
-        from google.protobuf.json_format import MessageToDict
-
-        print(json.dumps({"run": _run_dict(pb2, final), "scores": MessageToDict(
-            scores, preserving_proto_field_name=True, always_print_fields_with_no_presence=True)}, indent=2))
+        out: dict[str, Any] = {"run": _run_dict(pb2, final), "scores": _message_dict(scores)}
+        if comparison is not None:
+            out["gate"] = _message_dict(comparison)
+        print(json.dumps(out, indent=2))
     else:
+        if final.message:
+            print(f"run {run.id} {_status_name(pb2, final.status)}: {final.message}")
         _print_scores(final, scores)
-    return 0
+        if comparison is not None:
+            _print_comparison(comparison)
+    if comparison is not None:
+        from monitor.regression.compare import EXIT_CODES
+
+        return EXIT_CODES[comparison.result]
+    return 0 if final.status == pb2.RUN_STATUS_SUCCEEDED else 1
 
 
 def _follow(client: _Client, run_id: str, quiet: bool) -> Any:
@@ -257,6 +300,12 @@ def _follow(client: _Client, run_id: str, quiet: bool) -> Any:
                   disable=quiet, transient=False) as progress:
         bar = progress.add_task(f"run {run_id[:8]}", total=None, errors=0)
         for ev in client.call("WatchRun", pb2.WatchRunRequest(run_id=run_id)):
+            if ev.kind == "state" and ev.status == pb2.RUN_STATUS_QUEUED and ev.message:
+                progress.update(bar, description=f"run {run_id[:8]} {ev.message}")
+            elif ev.kind == "started":
+                progress.update(bar, description=f"run {run_id[:8]}")
+            elif ev.kind == "regression" and not quiet:
+                progress.console.print(f"regression check: {ev.message}")
             if ev.total_items:
                 progress.update(bar, total=ev.total_items, completed=ev.done_items, errors=ev.error_items)
     return client.call("GetRun", pb2.GetRunRequest(run_id=run_id))
@@ -269,25 +318,159 @@ def _fmt(score: float, low: float | None = None, high: float | None = None) -> s
     return text
 
 
+def _message_dict(message: Any) -> dict[str, Any]:
+    from google.protobuf.json_format import MessageToDict
+
+    out: dict[str, Any] = MessageToDict(message, preserving_proto_field_name=True,
+                                        always_print_fields_with_no_presence=True)
+    return out
+
+
+def _verdict_text(v: Any) -> str:
+    if v.verdict == "inconclusive":
+        return f"inconclusive: {v.reason}" if v.reason else "inconclusive"
+    delta = f" {100 * v.delta:+.1f} [{100 * v.ci95.low:+.1f}, {100 * v.ci95.high:+.1f}]" if v.has_delta else ""
+    return f"{v.verdict}{delta}, evidence {v.evidence:.1f}, {v.paired} paired, window {v.window}"
+
+
 def _print_scores(run: Any, scores: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    table = Table(title=f"run {run.id} on {run.endpoint} — scores 0–100, higher is more trustworthy (95% CI)")
+    verdicts = {(v.level, v.name): v for v in scores.verdicts}
+    table = Table(title=f"run {run.id} on {run.endpoint} — scores 0–100, higher is more trustworthy (95% CI); "
+                  "verdict: change in points vs the reference [95% CI]")
     table.add_column("level")
     table.add_column("name")
     table.add_column("score", justify="right")
     table.add_column("scored / errors / unscorable", justify="right")
+    table.add_column("verdict")
+
+    def verdict(level: str, name: str) -> str:
+        v = verdicts.get((level, name))
+        return "" if v is None else _verdict_text(v)
+
     for t in scores.tasks:
         value = _fmt(t.score, t.ci95.low, t.ci95.high) if t.has_score else "no score (too few scored)"
-        table.add_row("task", f"{t.task} ({t.subdimension})", value, f"{t.scored} / {t.errors} / {t.unscorable}")
+        table.add_row("task", f"{t.task} ({t.subdimension})", value, f"{t.scored} / {t.errors} / {t.unscorable}",
+                      verdict("task", t.task))
     for s in scores.subdimensions:
-        table.add_row("sub-dimension", f"{s.name} ({s.dimension})", _fmt(s.score), "")
+        table.add_row("sub-dimension", f"{s.name} ({s.dimension})",
+                      _fmt(s.score) if s.has_score else f"no score: {s.reason}", "", verdict("subdimension", s.name))
     for d in scores.dimensions:
-        table.add_row("dimension", d.name, _fmt(d.score), "")
-    table.add_row("overall", "", _fmt(scores.overall) if scores.has_overall else "no score", "")
+        table.add_row("dimension", d.name, _fmt(d.score) if d.has_score else f"no score: {d.reason}", "",
+                      verdict("dimension", d.name))
+    overall = _fmt(scores.overall) if scores.has_overall else f"no score: {scores.overall_reason or 'nothing scored'}"
+    table.add_row("overall", "", overall, "", verdict("overall", "overall"))
     console.print(table)
+
+
+def _print_comparison(c: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title=f"release gate: run {c.candidate_run_id} vs {', '.join(c.reference_runs)} "
+                  f"(family-wise alpha {c.alpha:g}, min effect {100 * c.min_effect:g} points)")
+    for col in ("level", "name", "change (points) [95% CI]", "paired", "p (drop)", "verdict"):
+        table.add_column(col)
+    order = {"overall": 0, "dimension": 1, "subdimension": 2, "task": 3}
+    for v in sorted(c.verdicts, key=lambda v: (order.get(v.level, 9), v.dimension, v.name)):
+        change = (f"{100 * v.delta:+.1f} [{100 * v.ci95.low:+.1f}, {100 * v.ci95.high:+.1f}]"
+                  if v.has_delta and v.verdict != "inconclusive" else "")
+        table.add_row(v.level, v.name, change, str(v.paired), f"{v.p_value:.2g}" if change else "",
+                      v.verdict if v.verdict != "inconclusive" else f"inconclusive ({v.reason})")
+    console.print(table)
+    console.print(f"[bold]{c.result.upper()}[/bold] — {c.message}")
+
+
+@_client_errors
+def _compare(args: argparse.Namespace) -> int:
+    from monitor.regression.compare import EXIT_CODES
+
+    client = _Client(args)
+    baseline = "" if args.baseline_run == "-" else args.baseline_run
+    result = client.call("CompareRuns", client.pb2.CompareRunsRequest(
+        baseline_run_id=baseline, candidate_run_id=args.candidate_run, alpha=args.alpha, min_effect=args.min_effect))
+    if args.json:
+        print(json.dumps(_message_dict(result), indent=2))
+    else:
+        _print_comparison(result)
+    return EXIT_CODES[result.result]
+
+
+def _power(args: argparse.Namespace) -> int:
+    from monitor.regression.power import power
+    from monitor.regression.simulate import Params
+    from probes.catalogue import all_tasks
+
+    if args.task not in all_tasks():
+        print(f"trust-monitor: unknown task {args.task!r} (see 'trust-monitor probes list')", file=sys.stderr)
+        return EXIT_USAGE
+    for name, value in (("--drop", args.drop), ("--base", args.base), ("--flip", args.flip)):
+        if not 0 < value < 1:
+            print(f"trust-monitor: {name} must be a ratio between 0 and 1 (0.10 = 10 points)", file=sys.stderr)
+            return EXIT_USAGE
+    if args.trials < 10:
+        print("trust-monitor: --trials must be at least 10", file=sys.stderr)
+        return EXIT_USAGE
+    params = Params(flip=args.flip)
+    per_task = args.per_task
+    if args.config:
+        from monitor.config import ConfigError, load_config
+        from monitor.regression.monitor import settings_of
+
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            for line in exc.lines:
+                print(line, file=sys.stderr)
+            return EXIT_USAGE
+        reg = config.regression
+        params = Params(settings=settings_of(config), windows=tuple(reg.windows), reference_runs=reg.reference_runs,
+                        flip=args.flip)
+        if per_task is None and args.endpoint:
+            ep = config.endpoint(args.endpoint)
+            if ep is None:
+                print(f"trust-monitor: {args.config}: no endpoint {args.endpoint!r}", file=sys.stderr)
+                return EXIT_USAGE
+            per_task = ep.sampling.per_task if ep.sampling is not None else None
+    if not args.json:
+        print(f"simulating {args.trials} changes of {args.task} with the detector...", file=sys.stderr)
+    try:
+        report = power(args.task, args.drop, base=args.base, flip=args.flip, params=params, per_task=per_task,
+                       trials=args.trials, workers=os.cpu_count() or 1)
+    except ValueError as exc:
+        print(f"trust-monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps(asdict(report), indent=2))
+        return 0
+    r = report
+    s = r.settings
+    print(f"{r.task}: {r.samples} samples x {r.variants} variant(s) = {r.items_per_run} items per full run; "
+          f"pass rate {r.base:g} before the drop, {r.flip:.0%} of answers change between runs.")
+    print(f"False-alarm budget: one false page in {round(1 / s.alpha):,} runs of an unchanged endpoint (Holm over "
+          f"{r.tests_per_run} tests per run); minimum effect {100 * s.min_effect:g} points.")
+    print(f"A {100 * r.drop:g}-point drop ({round(r.drop * r.items_per_run)} items turn from pass to fail):")
+    print(f"  full suite every run: paged in the first run after the change in {r.first_run:.0%} of {r.trials} "
+          "trials. Later full runs ask the same samples again and add no evidence.")
+    if r.per_task is not None:
+        if r.rotation_median is None:
+            print(f"  sampling.per_task {r.per_task}: not detected within {r.rotation_runs} runs.")
+        else:
+            print(f"  sampling.per_task {r.per_task}: detected within {r.rotation_runs} runs in "
+                  f"{r.rotation_detected:.0%}; median {r.rotation_median:g} runs, 90% by {r.rotation_p90:g}.")
+    if r.items_needed is None:
+        print("  no realistic number of items per run makes this drop visible at this budget")
+    else:
+        per_variant = -(-r.items_needed // r.variants)
+        print(f"  95% first-run detection needs about {r.items_needed} paired items per run "
+              f"({per_variant} samples x {r.variants} variant(s)); the task ships {r.samples}.")
+    return 0
 
 
 @_client_errors
@@ -303,31 +486,30 @@ def _runs(args: argparse.Namespace) -> int:
         from rich.table import Table
 
         table = Table()
-        for col in ("run", "endpoint", "trigger", "status", "created", "items", "errors", "model"):
+        for col in ("run", "endpoint", "trigger", "status", "created", "items", "errors", "model", "regression"):
             table.add_column(col)
         for r in resp.runs:
             table.add_row(r.id, r.endpoint, r.trigger, _status_name(pb2, r.status),
                           r.created_at.ToDatetime().strftime("%Y-%m-%d %H:%M:%S"),
                           f"{r.done_items}/{r.total_items}", str(r.error_items),
-                          f"{r.model.model} {r.model.version}".strip())
+                          f"{r.model.model} {r.model.version}".strip(), r.regression)
         Console().print(table)
         return 0
     run = client.call("GetRun", pb2.GetRunRequest(run_id=args.run_id))
     scores = None
-    if run.status == pb2.RUN_STATUS_SUCCEEDED:
+    if run.status in (pb2.RUN_STATUS_SUCCEEDED, pb2.RUN_STATUS_DEGRADED, pb2.RUN_STATUS_STOPPED):
         scores = client.call("GetScores", pb2.GetScoresRequest(run_id=run.id))
     if args.json:
-        from google.protobuf.json_format import MessageToDict
-
         out: dict[str, Any] = {"run": _run_dict(pb2, run)}
         if scores is not None:
-            out["scores"] = MessageToDict(scores, preserving_proto_field_name=True,
-                                          always_print_fields_with_no_presence=True)
+            out["scores"] = _message_dict(scores)
         print(json.dumps(out, indent=2))
         return 0
     print(f"run {run.id}: {_status_name(pb2, run.status)} on {run.endpoint} ({run.trigger}), "
           f"{run.done_items}/{run.total_items} items, {run.error_items} errors"
           + (f" — {run.message}" if run.message else ""))
+    if run.regression:
+        print(f"regression check: {run.regression}")
     if scores is not None:
         _print_scores(run, scores)
     return 0

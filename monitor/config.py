@@ -490,10 +490,19 @@ def _known_tasks(ids: list[str] | None) -> list[str] | None:
 class SuiteConfig(Strict):
     tasks: list[str] | Literal["all"] = "all"
     min_scored_samples: int = Field(10, ge=1, description="fewer scored samples than this: the task has no score")
+    max_error_share: float = Field(
+        0.2, ge=0, le=1, description="a run with a larger share of failed requests ends 'degraded'; a task with a "
+        "larger share is not published from that run"
+    )
+    max_score_age: Duration = Field(
+        604800.0, description="sub-dimension, dimension and overall scores use task scores no older than this"
+    )
     profile: Literal["default", "multitrust"] = "default"
     max_samples_per_task: int | None = Field(None, ge=1, description="cap per task and variant; default all")
     official_data: Path | None = Field(None, description="MMTrustEval data/ folder: run the official samples")
     judge: str | None = Field(None, description="endpoint that grades the answers of tasks with a judge prompt")
+
+    _age = field_validator("max_score_age", mode="before")(parse_duration)
 
     @field_validator("official_data")
     @classmethod
@@ -508,10 +517,38 @@ class SuiteConfig(Strict):
         return v if isinstance(v, str) else (_known_tasks(v) or [])
 
 
+class RegressionConfig(Strict):
+    """Regression detection after every run (docs/design/regression.md)."""
+
+    enabled: bool = Field(True, description="judge every run against its reference")
+    false_alarm_runs: int = Field(
+        10000, ge=10, le=10**9, description="mean runs between false alarms of an unchanged endpoint: each run's "
+        "tests together are held to a false-alarm probability of 1/false_alarm_runs"
+    )
+    min_effect: float = Field(0.05, gt=0, lt=1, description="a drop smaller than this (0.05 = 5 points) never "
+                              "counts as a regression, however certain")
+    min_paired: int = Field(10, ge=1, le=10000, description="fewer paired scored samples: inconclusive")
+    reference_runs: int = Field(20, ge=1, le=500, description="runs pooled into the reference")
+    windows: list[int] = Field([1, 2, 4, 8], description="window lengths in runs: the run under test alone, and "
+                               "with the runs just before it (evidence from new samples of rotating runs)")
+    gate_alpha: float = Field(0.05, gt=0, lt=1, description="family-wise false-alarm level of 'compare' and "
+                              "'run --gate'")
+
+    @field_validator("windows")
+    @classmethod
+    def _windows(cls, v: list[int]) -> list[int]:
+        if not v or any(w < 1 or w > 64 for w in v):
+            raise ValueError("give one or more window lengths between 1 and 64 runs")
+        if 1 not in v:
+            raise ValueError("the windows must include 1 (the run under test alone)")
+        return sorted(set(v))
+
+
 class Config(Strict):
     store: StoreConfig = StoreConfig()
     server: ServerConfig = ServerConfig()
     suite: SuiteConfig = SuiteConfig()
+    regression: RegressionConfig = RegressionConfig()
     endpoints: list[EndpointConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -16,6 +16,7 @@ RUN_STARTED = "started"
 SAMPLE_DONE = "progress"
 RUN_FINISHED = "finished"
 MODEL_CHANGED = "model_changed"
+REGRESSION = "regression"  # a finished run was judged against its reference (message: the verdicts in brief)
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,38 @@ class Event:
 
 
 Listener = Callable[[Event], None]
+Processor = Callable[[Event], Awaitable[None]]
 
 
 class EventBus:
-    """Synchronous listeners plus per-run async watchers. A failing listener is logged, never fatal."""
+    """Synchronous listeners plus per-run async watchers. A failing listener is logged, never fatal.
+
+    A processor is async work that must be done with an event before anyone hears of it: when a run finishes,
+    the regression verdicts and the published scores are brought up to date before the ``finished`` event
+    reaches metrics and watchers. Processors of a kind run in the order they were added, on :meth:`deliver`.
+    """
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
         self._watchers: dict[str, list[asyncio.Queue[Event]]] = {}
+        self._processors: dict[str, list[Processor]] = {}
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
+
+    def process(self, kind: str, processor: Processor) -> None:
+        self._processors.setdefault(kind, []).append(processor)
+
+    async def deliver(self, event: Event) -> None:
+        """Run the event's processors (a failing one is logged, never fatal), then publish it."""
+        for processor in self._processors.get(event.kind, []):
+            try:
+                await asyncio.shield(processor(event))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("processing %s of run %s failed", event.kind, event.run_id)
+        self.publish(event)
 
     def publish(self, event: Event) -> None:
         for listener in self._listeners:

@@ -7,13 +7,17 @@ ids only — never prompts, answers or other free text.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
 from monitor import events
 from monitor.adapters import ModelIdentity
-from monitor.aggregation import Aggregate
+from monitor.store.records import Verdict
 from probes.catalogue import Task
+
+if TYPE_CHECKING:
+    from monitor.published import PublishedScores
 
 TASK_LABELS = ("endpoint", "dimension", "subdimension", "task")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
@@ -32,8 +36,21 @@ class Metrics:
                                   TASK_LABELS, registry=r)
         self.task_samples = Gauge("trust_task_samples", "Scored samples behind the task score.", TASK_LABELS,
                                   registry=r)
-        self.task_delta = Gauge("trust_task_score_delta", "Task score minus the baseline run's task score.",
+        self.task_delta = Gauge("trust_task_score_delta",
+                                "Task score change vs the reference, on the paired samples of the latest verdict.",
                                 TASK_LABELS, registry=r)
+        self.task_last_scored = Gauge("trust_task_last_scored_timestamp_seconds",
+                                      "Unix time the run behind trust_task_score finished.", TASK_LABELS, registry=r)
+        self.regression = Gauge("trust_regression",
+                                "1 = significant regression vs the reference, 0 = none; absent when inconclusive. "
+                                "Sub-dimension, dimension and overall verdicts have empty lower labels.",
+                                TASK_LABELS, registry=r)
+        self.regression_evidence = Gauge("trust_regression_evidence",
+                                         "-log10 of the Holm-adjusted p-value of a drop (regressed above "
+                                         "log10(regression.false_alarm_runs)).", TASK_LABELS, registry=r)
+        self.dimension_regression = Gauge("trust_dimension_regression",
+                                          "1 if the dimension or any sub-dimension or task in it regressed.",
+                                          ("endpoint", "dimension"), registry=r)
         self.subdimension_score = Gauge("trust_subdimension_score", "Sub-dimension score in [0,1].",
                                         ("endpoint", "dimension", "subdimension"), registry=r)
         self.dimension_score = Gauge("trust_dimension_score",
@@ -62,9 +79,7 @@ class Metrics:
         self.cost = Counter("trust_cost_usd", "Cost of probe requests in USD, from the endpoint's pricing table.",
                             ("endpoint",), registry=r)
         self._model_labels: dict[str, tuple[str, str, str]] = {}
-        self._task_labels: dict[str, set[tuple[str, ...]]] = {}
-        self._sub_labels: dict[str, set[tuple[str, ...]]] = {}
-        self._dim_labels: dict[str, set[tuple[str, ...]]] = {}
+        self._series: dict[tuple[str, str], set[tuple[str, ...]]] = {}  # (metric, endpoint) -> published labels
 
     # -- events -----------------------------------------------------------------------------------------
     def on_event(self, event: events.Event) -> None:
@@ -106,48 +121,61 @@ class Metrics:
         """Make per-endpoint counters exist at 0 so rate() works from the first scrape."""
         self.model_changes.labels(endpoint)
 
-    def set_scores(self, endpoint: str, agg: Aggregate, tasks: Mapping[str, Task],
-                   baseline: Mapping[str, float] | None = None) -> None:
-        """Publish one run's aggregate; series of tasks/groups without a score in it are removed."""
-        task_labels: set[tuple[str, ...]] = set()
-        labels: tuple[str, ...]
-        for tid, rec in agg.tasks.items():
+    def set_published(self, view: PublishedScores, tasks: Mapping[str, Task]) -> None:
+        """Publish an endpoint's scores and verdicts; series no longer in ``view`` are removed."""
+        ep = view.endpoint
+        task_values: dict[Gauge, dict[tuple[str, ...], float]] = {
+            g: {} for g in (self.task_score, self.task_ci_low, self.task_ci_high, self.task_samples,
+                            self.task_last_scored)}
+        for tid, scored in view.tasks.items():
             task = tasks.get(tid)
+            rec = scored.score
             if task is None or rec.score is None:
                 continue
-            labels = (endpoint, task.dimension.value, task.subdimension, tid)
-            task_labels.add(labels)
-            self.task_score.labels(*labels).set(rec.score)
-            self.task_ci_low.labels(*labels).set(rec.ci_low if rec.ci_low is not None else rec.score)
-            self.task_ci_high.labels(*labels).set(rec.ci_high if rec.ci_high is not None else rec.score)
-            self.task_samples.labels(*labels).set(rec.n_scored)
-            if baseline is not None and tid in baseline:
-                self.task_delta.labels(*labels).set(rec.score - baseline[tid])
-            else:
-                self._remove(self.task_delta, labels)
-        for labels in self._task_labels.get(endpoint, set()) - task_labels:
-            for gauge in (self.task_score, self.task_ci_low, self.task_ci_high, self.task_samples, self.task_delta):
-                self._remove(gauge, labels)
-        self._task_labels[endpoint] = task_labels
+            labels = (ep, task.dimension.value, task.subdimension, tid)
+            task_values[self.task_score][labels] = rec.score
+            task_values[self.task_ci_low][labels] = rec.ci_low if rec.ci_low is not None else rec.score
+            task_values[self.task_ci_high][labels] = rec.ci_high if rec.ci_high is not None else rec.score
+            task_values[self.task_samples][labels] = rec.n_scored
+            if scored.finished_at is not None:
+                task_values[self.task_last_scored][labels] = scored.finished_at.timestamp()
+        for gauge, values in task_values.items():
+            self._replace(gauge, ep, values)
 
-        sub_labels: set[tuple[str, ...]] = {(endpoint, agg.subdimension_of[s], s) for s in agg.subdimensions}
-        for labels in sub_labels:
-            self.subdimension_score.labels(*labels).set(agg.subdimensions[labels[2]])
-        for labels in self._sub_labels.get(endpoint, set()) - sub_labels:
-            self._remove(self.subdimension_score, labels)
-        self._sub_labels[endpoint] = sub_labels
+        agg = view.aggregate
+        self._replace(self.subdimension_score, ep,
+                      {(ep, agg.subdimension_of[s], s): v for s, v in agg.subdimensions.items()})
+        self._replace(self.dimension_score, ep, {(ep, d): v for d, v in agg.dimensions.items()})
+        self._replace(self.overall_score, ep, {} if agg.overall is None else {(ep,): agg.overall})
 
-        dim_labels: set[tuple[str, ...]] = {(endpoint, d) for d in agg.dimensions}
-        for labels in dim_labels:
-            self.dimension_score.labels(*labels).set(agg.dimensions[labels[1]])
-        for labels in self._dim_labels.get(endpoint, set()) - dim_labels:
-            self._remove(self.dimension_score, labels)
-        self._dim_labels[endpoint] = dim_labels
+        regression: dict[tuple[str, ...], float] = {}
+        evidence: dict[tuple[str, ...], float] = {}
+        delta: dict[tuple[str, ...], float] = {}
+        by_dimension: dict[str, float] = {}
+        for (_, _), (_, v) in view.verdicts.items():
+            if v.verdict is Verdict.INCONCLUSIVE:
+                continue
+            labels = (ep, v.dimension, v.subdimension, v.task)
+            flag = 1.0 if v.verdict is Verdict.REGRESSED else 0.0
+            regression[labels] = flag
+            if v.evidence is not None:
+                evidence[labels] = v.evidence
+            if v.task and v.delta is not None:
+                delta[labels] = v.delta
+            if v.dimension:
+                by_dimension[v.dimension] = max(by_dimension.get(v.dimension, 0.0), flag)
+        self._replace(self.regression, ep, regression)
+        self._replace(self.regression_evidence, ep, evidence)
+        self._replace(self.task_delta, ep, delta)
+        self._replace(self.dimension_regression, ep, {(ep, d): f for d, f in by_dimension.items()})
 
-        if agg.overall is not None:
-            self.overall_score.labels(endpoint).set(agg.overall)
-        else:
-            self._remove(self.overall_score, (endpoint,))
+    def _replace(self, gauge: Gauge, endpoint: str, values: Mapping[tuple[str, ...], float]) -> None:
+        for labels, value in values.items():
+            gauge.labels(*labels).set(value)
+        key = (gauge._name, endpoint)
+        for labels in self._series.get(key, set()) - set(values):
+            self._remove(gauge, labels)
+        self._series[key] = set(values)
 
     @staticmethod
     def _remove(gauge: Gauge, labels: tuple[str, ...]) -> None:

@@ -91,6 +91,7 @@ class Runner:
         min_scored: int,
         identity: ModelIdentity | None,
         judge: Judge | None = None,
+        max_error_share: float = 1.0,
     ) -> RunOutcome:
         name = endpoint.name
         started = time.monotonic()
@@ -174,8 +175,13 @@ class Runner:
             await asyncio.shield(flush())
             if status is RunStatus.SUCCEEDED and state.stop_reason:
                 status, message = RunStatus.STOPPED, state.stop_reason
+            elif status is RunStatus.SUCCEEDED and state.done and state.errors > max_error_share * state.done:
+                status = RunStatus.DEGRADED
+                message = (f"degraded: {state.errors} of {state.done} requests failed "
+                           f"({state.errors / state.done:.0%}, more than {max_error_share:.0%}); only tasks "
+                           "measured reliably are published")
             scores: list[TaskScoreRecord] = []
-            if status in (RunStatus.SUCCEEDED, RunStatus.STOPPED):
+            if status in (RunStatus.SUCCEEDED, RunStatus.STOPPED, RunStatus.DEGRADED):
                 results = await asyncio.to_thread(self.store.results, run_id)
                 by_task: dict[str, list[SampleResult]] = defaultdict(list)
                 for r in results:
@@ -185,7 +191,7 @@ class Runner:
             record = await asyncio.shield(asyncio.to_thread(self.store.finish_run, run_id, status, message))
             run_span.set_attribute("run.status", record.status.value)
             run_span.set_attribute("run.errors", state.errors)
-        self.bus.publish(events.Event(
+        await self.bus.deliver(events.Event(
             events.RUN_FINISHED, name, run_id, status=status.value, trigger=trigger, total=state.total,
             done=state.done, errors=state.errors, duration_s=time.monotonic() - started, message=message,
         ))

@@ -64,6 +64,7 @@ class RunManager:
                      len(official.skipped))
         self._locks = {ep.name: asyncio.Lock() for ep in config.endpoints}
         self._active: dict[str, _Active] = {}
+        self._holder: dict[str, str] = {}  # endpoint -> the run that holds it now
         self._queued_on_demand = 0
         self.identities: dict[str, ModelIdentity] = {}
 
@@ -122,6 +123,21 @@ class RunManager:
     def busy(self, endpoint: str) -> bool:
         return any(a.record.endpoint == endpoint for a in self._active.values())
 
+    def queued_behind(self, run_id: str) -> str:
+        """For a run waiting for its endpoint: which run it waits behind, in words ("" if it is not waiting)."""
+        active = self._active.get(run_id)
+        if active is None:
+            return ""
+        holder = self._holder.get(active.record.endpoint)
+        if holder is None or holder == run_id:
+            return ""
+        ahead = sum(1 for a in self._active.values() if a.record.endpoint == active.record.endpoint
+                    and a.record.id not in (holder, run_id) and a.record.created_at < active.record.created_at)
+        record = self.store.get_run(holder)
+        progress = f" ({record.done_items}/{record.total_items} items done)" if record and record.total_items else ""
+        more = f", and {ahead} more queued before it" if ahead else ""
+        return f"queued behind run {holder}{progress}{more}"
+
     def start(self, endpoint_name: str, tasks: list[str] | None, trigger: str) -> RunRecord:
         endpoint = self.config.endpoint(endpoint_name)
         if endpoint is None:
@@ -170,6 +186,7 @@ class RunManager:
         lock = self._locks[endpoint.name]
         try:
             async with lock:
+                self._holder[endpoint.name] = record.id
                 if on_demand:
                     self._queued_on_demand -= 1
                     on_demand = False
@@ -179,6 +196,7 @@ class RunManager:
                     record.id, record.trigger, endpoint, adapter, self.plan(task_ids, rotation),
                     profile=self.profile, min_scored=self.config.suite.min_scored_samples,
                     identity=identity, judge=self._judge(endpoint.name),
+                    max_error_share=self.config.suite.max_error_share,
                 )
         except asyncio.CancelledError:
             current = await asyncio.to_thread(self.store.get_run, record.id)
@@ -197,6 +215,8 @@ class RunManager:
             self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status="failed",
                                           trigger=record.trigger, message=message))
         finally:
+            if self._holder.get(endpoint.name) == record.id:
+                del self._holder[endpoint.name]
             if on_demand:
                 self._queued_on_demand -= 1
 

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 
 from monitor import events
-from monitor.adapters import Adapter, ModelIdentity, create_adapter
+from monitor.adapters import Adapter, create_adapter
 from monitor.aggregation import Aggregate, aggregate
 from monitor.api.server import GrpcServer
 from monitor.config import Config
 from monitor.http import HttpServer
 from monitor.metrics import Metrics
+from monitor.published import Publisher
+from monitor.regression.monitor import JUDGED, RegressionMonitor
 from monitor.runs import RunManager
 from monitor.scheduler import Scheduler
-from monitor.store import RunStatus, Store
+from monitor.store import Store
 from monitor.tracing import setup_tracing, shutdown_tracing
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class Service:
         self.metrics = Metrics()
         self.store: Store
         self.runs: RunManager
+        self.regression: RegressionMonitor
+        self.publisher: Publisher
         self.adapters: dict[str, Adapter] = {}
         self.grpc: GrpcServer | None = None
         self.http: HttpServer | None = None
@@ -50,12 +53,18 @@ class Service:
             log.warning("%d run(s) left unfinished by an earlier process were marked interrupted", interrupted)
         self.adapters = {ep.name: create_adapter(ep) for ep in cfg.endpoints}
         self.runs = RunManager(cfg, self.store, self.bus, self.adapters)
+        self.regression = RegressionMonitor(cfg, self.store, self.runs.catalogue, self.scope, self.bus)
+        self.publisher = Publisher(cfg, self.store, self.metrics, self.runs.catalogue, self.scope)
+        # when a run finishes: verdicts first, then what is published, then everyone hears of it
+        self.bus.process(events.RUN_FINISHED, self.regression.on_finished)
+        self.bus.process(events.RUN_FINISHED, self.publisher.on_finished)
         self.bus.subscribe(self.metrics.on_event)
         self.bus.subscribe(self._on_event)
         self.metrics.set_suite(self.runs.suite_version)
         for ep in cfg.endpoints:
             self.metrics.init_endpoint(ep.name)
-        await asyncio.to_thread(self._restore_metrics)
+        await asyncio.to_thread(self.publisher.restore)
+        self.publisher.start()
         tokens = [t.reveal() for t in cfg.server.auth.tokens]
         self.grpc = GrpcServer(self, tokens)
         await self.grpc.start(cfg.server.grpc_listen)
@@ -71,6 +80,8 @@ class Service:
         self._why_not_ready = "stopping"
         if self.scheduler is not None:
             self.scheduler.stop()
+        if hasattr(self, "publisher"):
+            await self.publisher.stop()
         if self.grpc is not None:
             await self.grpc.stop()
         if hasattr(self, "runs"):
@@ -87,44 +98,26 @@ class Service:
         shutdown_tracing()
 
     # -- scores -----------------------------------------------------------------------------------------
-    def aggregate_run(self, run_id: str) -> Aggregate:
-        return aggregate(self.runs.catalogue, self.store.task_scores(run_id))
+    def scope(self, endpoint: str) -> list[str]:
+        """The tasks an endpoint runs: what a complete set of a group's tasks means for it."""
+        config = self.config.endpoint(endpoint)
+        if config is None:
+            return list(self.runs.catalogue)
+        return self.runs.resolve_tasks(config, None)
 
-    def _baseline_scores(self, endpoint: str) -> Mapping[str, float] | None:
-        baseline = self.store.get_baseline(endpoint)
-        if baseline is None:
-            return None
-        return {s.task: s.score for s in self.store.task_scores(baseline) if s.score is not None}
-
-    def publish_scores(self, endpoint: str, run_id: str) -> None:
-        record = self.store.get_run(run_id)
-        if record is None:
-            return
-        if record.model:
-            self.metrics.set_model(endpoint, ModelIdentity(record.model, record.model_version,
-                                                           record.model_fingerprint))
-        self.metrics.set_scores(endpoint, self.aggregate_run(run_id), self.runs.catalogue,
-                                self._baseline_scores(endpoint))
+    def aggregate_run(self, run_id: str, endpoint: str) -> Aggregate:
+        return aggregate(self.runs.catalogue, self.store.task_scores(run_id), self.scope(endpoint))
 
     def set_baseline(self, endpoint: str, run_id: str) -> None:
+        """Pin the endpoint's reference, judge its newest run against it again, and publish that."""
         self.store.set_baseline(endpoint, run_id)
-        latest = self.store.latest_scored_run(endpoint)
-        if latest is not None:
-            self.publish_scores(endpoint, latest.id)
-
-    def _restore_metrics(self) -> None:
-        """Scores survive a restart: publish each endpoint's latest scored run from the store."""
-        for ep in self.config.endpoints:
-            latest = self.store.latest_scored_run(ep.name)
-            if latest is not None:
-                self.publish_scores(ep.name, latest.id)
-                if latest.finished_at is not None:
-                    self.metrics.last_run.labels(ep.name).set(latest.finished_at.timestamp())
+        latest = self.store.list_runs(endpoint, 1, statuses=JUDGED)
+        if latest and self.config.regression.enabled:
+            self.regression.analyse(latest[0].id)
+        self.publisher.publish(endpoint)
 
     def _on_event(self, event: events.Event) -> None:
-        if event.kind == events.RUN_FINISHED and event.status == RunStatus.SUCCEEDED.value and event.run_id:
-            self.publish_scores(event.endpoint, event.run_id)
-        elif event.kind in (events.MODEL_CHANGED, events.RUN_STARTED):
+        if event.kind in (events.MODEL_CHANGED, events.RUN_STARTED):
             ident = self.runs.identities.get(event.endpoint)
             if ident is not None:
                 self.metrics.set_model(event.endpoint, ident)

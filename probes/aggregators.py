@@ -11,8 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from probes.catalogue import Sample
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,32 @@ def get_aggregator(name: str) -> Aggregator:
     import probes.scorers  # noqa: F401  (aggregators live beside the scorers and register on import)
 
     return _AGGREGATORS[name]
+
+
+# The same task-level metric computed on many weightings of one set of answers at once (bootstrap resamples):
+# (samples, values (n,), weights (B, n)) -> the metric per weight row (B,), NaN where it is undefined. The
+# regression detector tests a metric task's score with it (monitor.regression); aggregators whose per-sample
+# values are trust outcomes themselves (T.3's best of prompts) need none and are tested on those outcomes.
+BatchedMetric = Callable[[Sequence[Sample], "np.ndarray", "np.ndarray"], "np.ndarray"]
+
+_BATCHED: dict[str, BatchedMetric] = {}
+
+
+def batched_metric(name: str) -> Callable[[BatchedMetric], BatchedMetric]:
+    def wrap(fn: BatchedMetric) -> BatchedMetric:
+        if name in _BATCHED:
+            raise ValueError(f"batched metric {name!r} registered twice")
+        _BATCHED[name] = fn
+        return fn
+
+    return wrap
+
+
+def get_batched_metric(name: str) -> BatchedMetric | None:
+    """The batched form of an aggregator's metric, or None when its per-sample values are trust outcomes."""
+    import probes.scorers  # noqa: F401
+
+    return _BATCHED.get(name)
 
 
 def aggregator_names() -> list[str]:

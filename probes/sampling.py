@@ -26,8 +26,19 @@ def stratum(sample: Sample) -> str:
                       default=str)
 
 
+_ORDERS: dict[tuple[str, str, tuple[str, ...]], list[Sample]] = {}
+
+
 def rotation_order(task: Task, suite_version: str) -> list[Sample]:
-    """The task's samples in their rotation order for this suite version."""
+    """The task's samples in their rotation order for this suite version (computed once, then remembered)."""
+    key = (task.id, suite_version, tuple(s.id for s in task.samples))
+    order = _ORDERS.get(key)
+    if order is None:
+        order = _ORDERS[key] = _rotation_order(task, suite_version)
+    return list(order)
+
+
+def _rotation_order(task: Task, suite_version: str) -> list[Sample]:
     seed = int(hashlib.sha256(f"{suite_version}:{task.id}".encode()).hexdigest()[:16], 16)
     rng = random.Random(seed)
     strata: dict[str, list[Sample]] = defaultdict(list)

@@ -6,7 +6,8 @@ import asyncio
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import grpc
@@ -15,8 +16,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from monitor.api.stubs import load
+from monitor.regression.compare import CompareError, compare
+from monitor.regression.monitor import settings_of
 from monitor.runs import RunError
-from monitor.store import RunRecord, RunStatus
+from monitor.store import RunRecord, RunStatus, VerdictRecord, run_verdict
 
 if TYPE_CHECKING:
     from monitor.service import Service
@@ -42,13 +45,25 @@ def _ts(value: datetime | None) -> Timestamp | None:
     return out
 
 
-def run_message(r: RunRecord) -> Any:
+def run_message(r: RunRecord, verdicts: list[VerdictRecord] | None = None, *, with_verdicts: bool = True) -> Any:
     return pb2.Run(
         id=r.id, endpoint=r.endpoint, trigger=r.trigger, status=_STATUS[r.status], tasks=r.tasks,
         suite_version=r.suite_version, profile=r.profile, created_at=_ts(r.created_at),
         started_at=_ts(r.started_at), finished_at=_ts(r.finished_at),
         model=pb2.ModelIdentity(model=r.model, version=r.model_version, fingerprint=r.model_fingerprint),
         total_items=r.total_items, done_items=r.done_items, error_items=r.error_items, message=r.message,
+        verdicts=[verdict_message(v, r.id) for v in verdicts or []] if with_verdicts else [],
+        regression=run_verdict(verdicts or []),
+    )
+
+
+def verdict_message(v: VerdictRecord, run_id: str) -> Any:
+    return pb2.Verdict(
+        level=v.level, name=v.name, dimension=v.dimension, subdimension=v.subdimension, task=v.task,
+        verdict=v.verdict.value, has_delta=v.delta is not None, delta=v.delta or 0.0,
+        ci95=pb2.Interval(low=v.ci_low or 0.0, high=v.ci_high or 0.0), p_value=v.p_value or 0.0,
+        adjusted_p=v.adjusted_p or 0.0, evidence=v.evidence or 0.0, paired=v.n_paired, window=v.window,
+        reference_runs=v.reference, method=v.method, reason=v.reason, run_id=run_id,
     )
 
 
@@ -106,9 +121,12 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
         record = await self._get(request.run_id, context)
         with self.svc.bus.watch(record.id) as watch:
             record = await self._get(request.run_id, context)  # re-read after subscribing: no gap
+            message = record.message
+            if record.status is RunStatus.QUEUED:
+                message = await asyncio.to_thread(self.svc.runs.queued_behind, record.id) or message
             yield pb2.RunEvent(run_id=record.id, kind="state", status=_STATUS[record.status],
                                total_items=record.total_items, done_items=record.done_items,
-                               error_items=record.error_items, message=record.message, at=_ts(record.created_at))
+                               error_items=record.error_items, message=message, at=_ts(record.created_at))
             if record.status.finished:
                 return
             async for ev in watch:
@@ -118,7 +136,8 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
                                    at=_ts(ev.at))
 
     async def GetRun(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        return run_message(await self._get(request.run_id, context))
+        record = await self._get(request.run_id, context)
+        return run_message(record, await asyncio.to_thread(self.svc.store.verdicts, record.id))
 
     async def ListRuns(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         if request.endpoint and self.svc.config.endpoint(request.endpoint) is None:
@@ -126,7 +145,8 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
         if request.limit < 0 or request.limit > 500:
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "limit must be between 0 and 500")
         records = await asyncio.to_thread(self.svc.store.list_runs, request.endpoint or None, request.limit or 20)
-        return pb2.ListRunsResponse(runs=[run_message(r) for r in records])
+        verdicts = await asyncio.to_thread(self.svc.store.verdicts_of_runs, [r.id for r in records])
+        return pb2.ListRunsResponse(runs=[run_message(r, verdicts[r.id], with_verdicts=False) for r in records])
 
     async def CancelRun(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         await self._get(request.run_id, context)
@@ -138,40 +158,69 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
         return run_message(await self._get(request.run_id, context))
 
     async def GetScores(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        store = self.svc.store
         if request.run_id:
             record = await self._get(request.run_id, context)
             if request.endpoint and record.endpoint != request.endpoint:
                 await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
                                     f"run {record.id} belongs to endpoint {record.endpoint!r}")
-        else:
-            if not request.endpoint:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "give an endpoint or a run_id")
-            if self.svc.config.endpoint(request.endpoint) is None:
-                await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown endpoint {request.endpoint!r}")
-            latest = await asyncio.to_thread(store.latest_scored_run, request.endpoint)
-            if latest is None:
-                await context.abort(grpc.StatusCode.NOT_FOUND, f"endpoint {request.endpoint!r} has no scored run yet")
-            assert latest is not None
-            record = latest
-        agg = await asyncio.to_thread(self.svc.aggregate_run, record.id)
-        catalogue = self.svc.runs.catalogue
-        tasks = []
-        for tid, rec in agg.tasks.items():
-            task = catalogue.get(tid)
-            tasks.append(pb2.TaskScore(
-                task=tid, dimension=task.dimension.value if task else "",
-                subdimension=task.subdimension if task else "",
-                has_score=rec.score is not None, score=rec.score or 0.0,
-                ci95=pb2.Interval(low=rec.ci_low or 0.0, high=rec.ci_high or 0.0),
-                scored=rec.n_scored, errors=rec.n_errors, unscorable=rec.n_unscorable))
-        return pb2.Scores(
-            run_id=record.id, endpoint=record.endpoint, tasks=tasks,
-            subdimensions=[pb2.GroupScore(name=s, dimension=agg.subdimension_of[s], score=v)
-                           for s, v in agg.subdimensions.items()],
-            dimensions=[pb2.GroupScore(name=d, score=v) for d, v in agg.dimensions.items()],
-            has_overall=agg.overall is not None, overall=agg.overall or 0.0,
-        )
+            return await asyncio.to_thread(self._run_scores, record)
+        if not request.endpoint:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "give an endpoint or a run_id")
+        if self.svc.config.endpoint(request.endpoint) is None:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown endpoint {request.endpoint!r}")
+        view = await asyncio.to_thread(self.svc.publisher.view, request.endpoint)
+        if not view.tasks and not view.verdicts:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"endpoint {request.endpoint!r} has no scored run yet")
+        tasks = [self._task_score(tid, s.score, s.run_id, s.finished_at) for tid, s in view.tasks.items()]
+        verdicts = [verdict_message(v, run_id) for run_id, v in view.verdicts.values()]
+        newest = max(view.tasks.values(), key=lambda s: s.finished_at or datetime.min.replace(tzinfo=UTC),
+                     default=None)
+        return self._scores(newest.run_id if newest else "", request.endpoint, tasks, view.aggregate, verdicts)
+
+    def _run_scores(self, record: RunRecord) -> Any:
+        agg = self.svc.aggregate_run(record.id, record.endpoint)
+        tasks = [self._task_score(tid, rec, record.id, record.finished_at) for tid, rec in agg.tasks.items()]
+        verdicts = [verdict_message(v, record.id) for v in self.svc.store.verdicts(record.id)]
+        return self._scores(record.id, record.endpoint, tasks, agg, verdicts)
+
+    def _task_score(self, tid: str, rec: Any, run_id: str, at: datetime | None) -> Any:
+        task = self.svc.runs.catalogue.get(tid)
+        return pb2.TaskScore(
+            task=tid, dimension=task.dimension.value if task else "", subdimension=task.subdimension if task else "",
+            has_score=rec.score is not None, score=rec.score or 0.0,
+            ci95=pb2.Interval(low=rec.ci_low or 0.0, high=rec.ci_high or 0.0),
+            scored=rec.n_scored, errors=rec.n_errors, unscorable=rec.n_unscorable, run_id=run_id, scored_at=_ts(at))
+
+    @staticmethod
+    def _scores(run_id: str, endpoint: str, tasks: list[Any], agg: Any, verdicts: list[Any]) -> Any:
+        subs = [pb2.GroupScore(name=s, dimension=d, has_score=s in agg.subdimensions,
+                               score=agg.subdimensions.get(s, 0.0), reason=agg.missing.get(s, ""))
+                for s, d in agg.subdimension_of.items() if s in agg.subdimensions or s in agg.missing]
+        dims = [pb2.GroupScore(name=d, has_score=d in agg.dimensions, score=agg.dimensions.get(d, 0.0),
+                               reason=agg.missing.get(d, ""))
+                for d in dict.fromkeys(agg.subdimension_of.values()) if d in agg.dimensions or d in agg.missing]
+        return pb2.Scores(run_id=run_id, endpoint=endpoint, tasks=tasks, subdimensions=subs, dimensions=dims,
+                          has_overall=agg.overall is not None, overall=agg.overall or 0.0,
+                          overall_reason=agg.missing.get("overall", ""), verdicts=verdicts)
+
+    async def CompareRuns(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if not request.candidate_run_id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "candidate_run_id is required")
+        for name, value in (("alpha", request.alpha), ("min_effect", request.min_effect)):
+            if not 0 <= value < 1:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be in [0, 1) (0 = the config's)")
+        settings = settings_of(self.svc.config, gate=True)
+        settings = replace(settings, alpha=request.alpha or settings.alpha,
+                           min_effect=request.min_effect or settings.min_effect)
+        try:
+            result = await asyncio.to_thread(compare, self.svc.regression, request.candidate_run_id,
+                                             request.baseline_run_id or None, settings)
+        except CompareError as exc:
+            await context.abort(_CODES[exc.code], exc.message)
+        return pb2.Comparison(candidate_run_id=result.candidate, reference_runs=result.reference,
+                              result=result.result, verdicts=[verdict_message(v, result.candidate)
+                                                              for v in result.verdicts],
+                              alpha=settings.alpha, min_effect=settings.min_effect, message=result.message)
 
     async def SetBaseline(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         if self.svc.config.endpoint(request.endpoint) is None:

@@ -1,6 +1,16 @@
 """The run store (SQLite or PostgreSQL, schema managed by Alembic). Only plain records go in and out."""
 
-from monitor.store.records import EventRecord, RunRecord, RunStatus, SampleResult, TaskScoreRecord
+from monitor.store.records import (
+    EventRecord,
+    RunRecord,
+    RunStatus,
+    SampleResult,
+    ScoredTask,
+    TaskScoreRecord,
+    Verdict,
+    VerdictRecord,
+    run_verdict,
+)
 from monitor.store.store import Store, StoreSchemaError, head_revision
 
 __all__ = [
@@ -8,8 +18,12 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "SampleResult",
+    "ScoredTask",
     "Store",
     "StoreSchemaError",
     "TaskScoreRecord",
+    "Verdict",
+    "VerdictRecord",
     "head_revision",
+    "run_verdict",
 ]

@@ -14,6 +14,7 @@ class RunStatus(str, enum.Enum):
     FAILED = "failed"  # the run could not go on (e.g. the store or the suite broke)
     CANCELLED = "cancelled"
     STOPPED = "stopped"  # stopped cleanly by a limit (e.g. the cost budget); the message says which
+    DEGRADED = "degraded"  # every item was attempted, but too many failed: only reliable tasks are published
     INTERRUPTED = "interrupted"  # the service stopped while the run was queued or running
 
     @property
@@ -73,6 +74,15 @@ class TaskScoreRecord:
     variant_scores: dict[str, float | None] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class ScoredTask:
+    """A task's score as published: from the newest run that scored it reliably."""
+
+    run_id: str
+    finished_at: datetime | None
+    score: TaskScoreRecord
+
+
 @dataclass
 class EventRecord:
     id: int
@@ -81,3 +91,42 @@ class EventRecord:
     endpoint: str
     run_id: str | None
     detail: dict[str, object]
+
+
+class Verdict(str, enum.Enum):
+    REGRESSED = "regressed"
+    OK = "ok"
+    IMPROVED = "improved"
+    INCONCLUSIVE = "inconclusive"  # too few paired scored samples: never a regression
+
+
+@dataclass
+class VerdictRecord:
+    """A run's regression verdict on one group: a task, a sub-dimension, a dimension or the overall score."""
+
+    level: str  # "task" | "subdimension" | "dimension" | "overall"
+    name: str  # the task id, sub-dimension, dimension, or "overall"
+    dimension: str
+    subdimension: str
+    task: str
+    verdict: Verdict
+    delta: float | None = None  # current minus reference on the paired samples (ratio; < 0 = a drop)
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None  # one-sided p-value of a drop, for the window shown
+    adjusted_p: float | None = None  # Holm-adjusted over the run's tests, the strongest window
+    evidence: float | None = None  # -log10(adjusted_p)
+    n_paired: int = 0
+    window: int = 0  # runs in the window shown
+    reference: list[str] = field(default_factory=list)  # reference run ids
+    method: str = ""  # "paired-exact" | "metric-bootstrap"
+    reason: str = ""  # why inconclusive
+
+
+def run_verdict(verdicts: list[VerdictRecord]) -> str:
+    """One word for a run: regressed if any group regressed, else improved/ok, else inconclusive ("" if none)."""
+    kinds = {v.verdict for v in verdicts}
+    for kind in (Verdict.REGRESSED, Verdict.OK, Verdict.IMPROVED, Verdict.INCONCLUSIVE):
+        if kind in kinds:
+            return kind.value
+    return ""

@@ -153,3 +153,30 @@ class EventRow(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_events_endpoint_id", "endpoint", "id"),)
+
+
+class VerdictRow(Base):
+    """A run's regression verdict on one group (task, sub-dimension, dimension or overall)."""
+
+    __tablename__ = "verdicts"
+
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(64))
+    subdimension: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(255))
+    verdict: Mapped[str] = mapped_column(String(16))
+    delta: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_low: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ci_high: Mapped[float | None] = mapped_column(Float, nullable=True)
+    p_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    adjusted_p: Mapped[float | None] = mapped_column(Float, nullable=True)
+    evidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n_paired: Mapped[int] = mapped_column(Integer)
+    window: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[list[str]] = mapped_column(JSON)
+    method: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_verdicts_verdict", "verdict"),)

@@ -33,10 +33,19 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from monitor.store.records import EventRecord, RunRecord, RunStatus, SampleResult, TaskScoreRecord
-from monitor.store.schema import BaselineRow, EventRow, RunRow, SampleResultRow, TaskScoreRow
+from monitor.store.records import (
+    EventRecord,
+    RunRecord,
+    RunStatus,
+    SampleResult,
+    ScoredTask,
+    TaskScoreRecord,
+    Verdict,
+    VerdictRecord,
+)
+from monitor.store.schema import BaselineRow, EventRow, RunRow, SampleResultRow, TaskScoreRow, VerdictRow
 
 log = logging.getLogger(__name__)
 
@@ -428,6 +437,109 @@ class Store:
             row = s.scalars(query).first()
             return None if row is None else _run_record(row)
 
+    def latest_task_scores(self, endpoint: str, statuses: list[RunStatus],
+                           max_error_share: float = 1.0) -> dict[str, ScoredTask]:
+        """Per task, the newest run (of these statuses) that gave it a score measured reliably: at most
+        ``max_error_share`` of the task's requests failed."""
+        attempted = TaskScoreRow.n_scored + TaskScoreRow.n_errors + TaskScoreRow.n_unscorable
+        ranked = (
+            select(
+                TaskScoreRow,
+                RunRow.finished_at.label("finished_at"),
+                func.row_number().over(partition_by=TaskScoreRow.task,
+                                       order_by=(RunRow.created_at.desc(), RunRow.id.desc())).label("rank"),
+            )
+            .join(RunRow, RunRow.id == TaskScoreRow.run_id)
+            .where(
+                RunRow.endpoint == endpoint,
+                RunRow.status.in_([RunStatus(st).value for st in statuses]),
+                TaskScoreRow.score.is_not(None),
+                TaskScoreRow.n_errors <= max_error_share * attempted,
+            )
+            .subquery()
+        )
+        score = aliased(TaskScoreRow, ranked)
+        query = select(score, ranked.c.finished_at).where(ranked.c.rank == 1)
+        with self._tx(write=False) as s:
+            return {row.task: ScoredTask(row.run_id, finished_at, _task_score(row))
+                    for row, finished_at in s.execute(query)}
+
+    # ------------------------------------------------------------------ verdicts
+
+    def save_verdicts(self, run_id: str, verdicts: list[VerdictRecord]) -> None:
+        """Replace the run's regression verdicts with these."""
+        with self._tx(write=True) as s:
+            if s.get(RunRow, run_id) is None:
+                raise KeyError(run_id)
+            s.execute(delete(VerdictRow).where(VerdictRow.run_id == run_id))
+            s.add_all(VerdictRow(run_id=run_id, level=v.level, name=v.name, dimension=v.dimension,
+                                 subdimension=v.subdimension, task=v.task, verdict=Verdict(v.verdict).value,
+                                 delta=v.delta, ci_low=v.ci_low, ci_high=v.ci_high, p_value=v.p_value,
+                                 adjusted_p=v.adjusted_p, evidence=v.evidence, n_paired=v.n_paired, window=v.window,
+                                 reference=list(v.reference), method=v.method, reason=v.reason)
+                      for v in {(v.level, v.name): v for v in verdicts}.values())
+
+    def verdicts(self, run_id: str) -> list[VerdictRecord]:
+        query = select(VerdictRow).where(VerdictRow.run_id == run_id).order_by(VerdictRow.level, VerdictRow.name)
+        with self._tx(write=False) as s:
+            return [_verdict(row) for row in s.scalars(query)]
+
+    def verdicts_of_runs(self, run_ids: list[str]) -> dict[str, list[VerdictRecord]]:
+        out: dict[str, list[VerdictRecord]] = {r: [] for r in run_ids}
+        if not run_ids:
+            return out
+        query = select(VerdictRow).where(VerdictRow.run_id.in_(run_ids))
+        with self._tx(write=False) as s:
+            for row in s.scalars(query):
+                out[row.run_id].append(_verdict(row))
+        return out
+
+    def latest_verdicts(self, endpoint: str) -> dict[tuple[str, str], tuple[str, VerdictRecord]]:
+        """Per (level, name), the verdict of the newest run of the endpoint that has one, with that run's id."""
+        ranked = (
+            select(
+                VerdictRow,
+                func.row_number().over(partition_by=(VerdictRow.level, VerdictRow.name),
+                                       order_by=(RunRow.created_at.desc(), RunRow.id.desc())).label("rank"),
+            )
+            .join(RunRow, RunRow.id == VerdictRow.run_id)
+            .where(RunRow.endpoint == endpoint)
+            .subquery()
+        )
+        verdict = aliased(VerdictRow, ranked)
+        with self._tx(write=False) as s:
+            return {(row.level, row.name): (row.run_id, _verdict(row))
+                    for row in s.scalars(select(verdict).where(ranked.c.rank == 1))}
+
+    def run_history(self, endpoint: str, *, suite_version: str, profile: str, statuses: list[RunStatus],
+                    before: RunRecord | None = None, limit: int = 100) -> list[tuple[RunRecord, bool]]:
+        """The endpoint's newest runs of one suite version and profile with these statuses (up to and including
+        ``before`` when given), newest first, each with whether a regression was found in it."""
+        flagged = exists().where(VerdictRow.run_id == RunRow.id, VerdictRow.verdict == Verdict.REGRESSED.value)
+        query = select(RunRow, flagged).where(
+            RunRow.endpoint == endpoint,
+            RunRow.suite_version == suite_version,
+            RunRow.profile == profile,
+            RunRow.status.in_([RunStatus(st).value for st in statuses]),
+        )
+        if before is not None:
+            query = query.where((RunRow.created_at < before.created_at) | (RunRow.id == before.id))
+        query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(max(0, limit))
+        with self._tx(write=False) as s:
+            return [(_run_record(row), bool(flag)) for row, flag in s.execute(query)]
+
+    def scores_of_runs(self, run_ids: list[str]) -> dict[str, list[tuple[str, str, str, float | None]]]:
+        """(task, variant, sample_id, score) of every stored result of these runs."""
+        out: dict[str, list[tuple[str, str, str, float | None]]] = {r: [] for r in run_ids}
+        if not run_ids:
+            return out
+        query = select(SampleResultRow.run_id, SampleResultRow.task, SampleResultRow.variant,
+                       SampleResultRow.sample_id, SampleResultRow.score).where(SampleResultRow.run_id.in_(run_ids))
+        with self._tx(write=False) as s:
+            for run_id, task, variant, sample_id, score in s.execute(query):
+                out[run_id].append((task, variant, sample_id, score))
+        return out
+
     # ------------------------------------------------------------------ baselines
 
     def set_baseline(self, endpoint: str, run_id: str) -> None:
@@ -521,6 +633,15 @@ def _sample_result(row: SampleResultRow) -> SampleResult:
         reason=row.reason,
         tokens_in=row.tokens_in,
         tokens_out=row.tokens_out,
+    )
+
+
+def _verdict(row: VerdictRow) -> VerdictRecord:
+    return VerdictRecord(
+        level=row.level, name=row.name, dimension=row.dimension, subdimension=row.subdimension, task=row.task,
+        verdict=Verdict(row.verdict), delta=row.delta, ci_low=row.ci_low, ci_high=row.ci_high, p_value=row.p_value,
+        adjusted_p=row.adjusted_p, evidence=row.evidence, n_paired=row.n_paired, window=row.window,
+        reference=list(row.reference or []), method=row.method, reason=row.reason,
     )
 
 

@@ -57,13 +57,13 @@ async def test_prometheus_scrapes_scores(tmp_path: Path, triton_server: Any) -> 
         result: list[dict[str, Any]] = []
         for _ in range(60):
             try:
-                result = await _query(base, 'trust_overall_score{endpoint="demo"}')
+                result = await _query(base, 'trust_task_score{endpoint="demo"}')
             except aiohttp.ClientError:
                 result = []
             if result:
                 break
             await asyncio.sleep(0.5)
-        assert result, "Prometheus never saw trust_overall_score"
+        assert result, "Prometheus never saw trust_task_score"
         assert 0.0 <= float(result[0]["value"][1]) <= 1.0
         tasks = await _query(base, 'trust_task_samples{endpoint="demo"}')
         assert {r["metric"]["task"] for r in tasks} <= {"S.4", "P.6"}

@@ -115,9 +115,11 @@ async def test_full_run_against_real_triton(running: Running, tmp_path: Path) ->
     assert final.error_items == 0
     assert final.model.model == "llava_demo" and final.model.version
 
-    scores = await stub.GetScores(pb2.GetScoresRequest(endpoint="demo"))
-    assert scores.run_id == run.id
+    published = await stub.GetScores(pb2.GetScoresRequest(endpoint="demo"))
+    assert published.run_id == run.id and all(t.run_id == run.id and t.has_score for t in published.tasks)
+    scores = await stub.GetScores(pb2.GetScoresRequest(run_id=run.id))
     by_task = {t.task: t for t in scores.tasks}
+    assert {t.task for t in published.tasks} == {t for t, s in by_task.items() if s.has_score}
     assert set(by_task) == set(TASKS)
     for t in by_task.values():
         if t.has_score:
@@ -133,9 +135,14 @@ async def test_full_run_against_real_triton(running: Running, tmp_path: Path) ->
                           "task": t.task}
         for name in ("trust_task_score_ci_low", "trust_task_score_ci_high", "trust_task_samples"):
             assert _labels(m[name], endpoint="demo", task=t.task)
-    assert _labels(m["trust_overall_score"], endpoint="demo") == [{"endpoint": "demo"}]
-    assert {d["dimension"] for d in _labels(m["trust_dimension_score"], endpoint="demo")} == {
-        d.name for d in scores.dimensions}
+    # group scores only from a complete set of the endpoint's tasks; otherwise absent, with the reason
+    if scores.has_overall:
+        assert _labels(m["trust_overall_score"], endpoint="demo") == [{"endpoint": "demo"}]
+    else:
+        assert not _labels(m.get("trust_overall_score", []), endpoint="demo") and scores.overall_reason
+    assert {d["dimension"] for d in _labels(m.get("trust_dimension_score", []), endpoint="demo")} == {
+        d.name for d in scores.dimensions if d.has_score}
+    assert all(d.reason for d in scores.dimensions if not d.has_score)
     assert _labels(m["trust_runs_total"], endpoint="demo", trigger="api", status="succeeded")
     assert _labels(m["trust_model_info"], endpoint="demo", model="llava_demo")
     assert _labels(m["trust_probe_requests_total"], endpoint="demo", outcome="ok")
@@ -146,11 +153,15 @@ async def test_full_run_against_real_triton(running: Running, tmp_path: Path) ->
         for s in samples:
             assert all(len(v) < 80 and "\n" not in v for v in s.labels.values())
 
-    # baseline: delta vs itself is 0
+    # the first run had nothing to compare with; pinned as the baseline, it is judged again - against itself,
+    # which is no comparison either
+    assert {v.verdict for v in (await stub.GetRun(pb2.GetRunRequest(run_id=run.id))).verdicts} == {"inconclusive"}
     base = await stub.SetBaseline(pb2.SetBaselineRequest(endpoint="demo", run_id=run.id))
     assert base.run_id == run.id
+    judged = await stub.GetRun(pb2.GetRunRequest(run_id=run.id))
+    assert judged.regression == "inconclusive" and "is this run itself" in judged.verdicts[0].reason
     m = await running.metrics()
-    assert {s.value for s in m["trust_task_score_delta"]} == {0.0}
+    assert not _labels(m.get("trust_task_score_delta", []), endpoint="demo")
 
     # the CLI as a user runs it, against the same server
     proc = await asyncio.create_subprocess_exec(
@@ -167,7 +178,7 @@ async def test_full_run_against_real_triton(running: Running, tmp_path: Path) ->
     await again.start()
     try:
         m = await running.metrics()
-        assert _labels(m["trust_overall_score"], endpoint="demo")
+        assert bool(_labels(m.get("trust_overall_score", []), endpoint="demo")) == scores.has_overall
         assert len(_labels(m["trust_task_score"], endpoint="demo")) == len(scored)
     finally:
         running.service = again  # the fixture stops it
@@ -177,19 +188,22 @@ async def test_endpoint_down_gives_errors_not_scores(running: Running) -> None:
     stub = running.stub
     run = await stub.StartRun(pb2.StartRunRequest(endpoint="down"))
     final = await running.wait_run(run.id)
-    assert final.status == pb2.RUN_STATUS_SUCCEEDED
+    assert final.status == pb2.RUN_STATUS_DEGRADED and "20 of 20 requests failed" in final.message
     assert final.error_items == final.total_items == 20
     scores = await stub.GetScores(pb2.GetScoresRequest(run_id=run.id))
     assert all(not t.has_score and t.errors == 10 and t.scored == 0 for t in scores.tasks)
-    assert not scores.has_overall and not scores.dimensions
+    assert not scores.has_overall and not any(d.has_score for d in scores.dimensions)
     m = await running.metrics()
     assert not _labels(m.get("trust_task_score", []), endpoint="down")
     assert not _labels(m.get("trust_overall_score", []), endpoint="down")
     (up,) = [s for s in m["trust_endpoint_up"] if s.labels["endpoint"] == "down"]
     assert up.value == 0
     assert _labels(m["trust_probe_requests_total"], endpoint="down", outcome="connection")
-    latest = await stub.GetScores(pb2.GetScoresRequest(endpoint="down"))
-    assert latest.run_id == run.id and not any(t.has_score for t in latest.tasks)
+    assert _labels(m["trust_runs_total"], endpoint="down", status="degraded")
+    # nothing was ever measured reliably: nothing is published
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await stub.GetScores(pb2.GetScoresRequest(endpoint="down"))
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND and "no scored run yet" in str(info.value.details())
 
 
 async def test_api_errors_carry_status_codes(running: Running) -> None:

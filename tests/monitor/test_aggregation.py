@@ -84,10 +84,35 @@ def test_hierarchy() -> None:
     agg = aggregate(tasks, recs)
     assert agg.subdimensions["inherent_deficiency"] == 0.8
     assert agg.dimensions["truthfulness"] == pytest.approx(0.6)
-    # privacy awareness weights 0.4 (P.1) and 0.3 (P.3), renormalised over the tasks present
+    # privacy awareness weights 0.4 (P.1) and 0.3 (P.3), renormalised over the tasks the endpoint runs
     assert agg.subdimensions["privacy_awareness"] == pytest.approx(0.4 / 0.7)
+    # S.4 has no score: its groups have none either - never a mean over what happened to be scored
     assert "jailbreaking" not in agg.subdimensions and "safety" not in agg.dimensions
+    assert agg.missing["jailbreaking"] == "S.4 has no score"
+    assert agg.missing["safety"] == "sub-dimension jailbreaking has no score"
+    assert agg.overall is None and agg.missing["overall"] == "sub-dimension jailbreaking has no score"
+
+    # without S.4 in the endpoint's tasks, safety is out of scope and the overall is complete
+    agg = aggregate(tasks, recs, required=["T.1", "T.5", "P.1", "P.3"])
+    assert "safety" not in agg.missing and "jailbreaking" not in agg.missing
     assert agg.overall == pytest.approx((0.8 + 0.4 + 0.4 / 0.7) / 3)
+
+
+def test_groups_need_every_task_they_hold() -> None:
+    tasks = {
+        "T.1": _task("T.1", "inherent_deficiency", Dimension.TRUTHFULNESS),
+        "T.2": _task("T.2", "inherent_deficiency", Dimension.TRUTHFULNESS),
+        "T.5": _task("T.5", "misguided_mistakes", Dimension.TRUTHFULNESS),
+    }
+    only_t1 = [TaskScoreRecord("T.1", 0.9, 0.8, 1.0, 30, 0, 0)]
+    agg = aggregate(tasks, only_t1)
+    assert not agg.subdimensions and not agg.dimensions and agg.overall is None
+    assert agg.missing["inherent_deficiency"] == "T.2 not run"
+    full = [*only_t1, TaskScoreRecord("T.2", 0.5, 0.4, 0.6, 30, 0, 0), TaskScoreRecord("T.5", 0.3, 0.2, 0.4, 30, 0, 0)]
+    agg = aggregate(tasks, full, unusable={"T.5": "last scored 9.0 days ago"})
+    assert agg.subdimensions == {"inherent_deficiency": pytest.approx(0.7)}
+    assert agg.missing["misguided_mistakes"] == "T.5 last scored 9.0 days ago"
+    assert agg.overall is None
 
 
 def test_task_level_aggregator_replaces_the_mean() -> None:

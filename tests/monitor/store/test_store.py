@@ -353,7 +353,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with Store(_url(db_path)) as s:
         run = _succeeded_run(s)
         s.add_results(run.id, [_sample("t1", "v", "1")])
-        assert s.schema_revision() == head_revision() == "0001"
+        assert s.schema_revision() == head_revision() == "0002"
     with sqlite3.connect(db_path) as conn:
         schema_before = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     for _ in range(2):
@@ -363,7 +363,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
-    assert _revision(db_path) == "0001"
+    assert _revision(db_path) == "0002"
 
 
 def test_upgrade_from_base(db_path: Path) -> None:

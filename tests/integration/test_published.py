@@ -1,0 +1,116 @@
+"""What /metrics and GetScores publish stays true: a partial run updates only what it measured, failed
+requests never move a score, a run of failures is degraded and publishes nothing, and group scores need a
+complete set of fresh task scores."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitor.service import Service
+from tests.behaving_model import BehavingModel
+from tests.integration.test_regression import TASKS, Setup, config
+from tests.integration.test_service import Running, pb2
+from tests.openai_server import fake_openai
+
+
+async def _start(tmp: Path, model: BehavingModel, **suite: Any) -> AsyncIterator[Setup]:
+    async with fake_openai(model) as server:
+        service = Service(config(tmp, server.base_url, **suite))
+        await service.start()
+        running = Running(service)
+        try:
+            yield Setup(running, model, server, tmp)
+        finally:
+            await running.channel.close()
+            await running.service.stop()
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    async for s in _start(tmp_path, BehavingModel(TASKS, flip=0.03, seed=3)):
+        yield s
+
+
+def _series(m: dict[str, list[Any]], name: str) -> dict[str, float]:
+    return {s.labels.get("task") or s.labels.get("dimension") or "overall": s.value for s in m.get(name, [])
+            if s.labels.get("endpoint") == "oa"}
+
+
+async def test_a_partial_run_updates_what_it_measured_and_nothing_else(setup: Setup) -> None:
+    full = await setup.run()
+    m = await setup.running.metrics()
+    before = _series(m, "trust_task_score")
+    stamps = _series(m, "trust_task_last_scored_timestamp_seconds")
+    assert set(before) == set(TASKS) and set(stamps) == set(TASKS)
+
+    setup.model.seed, setup.model.flip = 11, 0.5  # T.1 answers now differ a lot from the full run's
+    setup.model.__post_init__()
+    only = await setup.run(["T.1"])
+    m = await setup.running.metrics()
+    after = _series(m, "trust_task_score")
+    after_stamps = _series(m, "trust_task_last_scored_timestamp_seconds")
+    assert {t: after[t] for t in ("S.4", "S.5", "S.6")} == {t: before[t] for t in ("S.4", "S.5", "S.6")}
+    assert {t: after_stamps[t] for t in ("S.4", "S.5", "S.6")} == {t: stamps[t] for t in ("S.4", "S.5", "S.6")}
+    assert after_stamps["T.1"] > stamps["T.1"]
+    # the overall score is the complete set's (T.1 new, safety from the full run), not T.1's alone
+    scores = await setup.running.stub.GetScores(pb2.GetScoresRequest(endpoint="oa"))
+    by_task = {t.task: t for t in scores.tasks}
+    assert by_task["T.1"].run_id == only.id and by_task["S.4"].run_id == full.id
+    assert scores.has_overall
+    (overall,) = _series(m, "trust_overall_score").values()
+    assert overall == pytest.approx(scores.overall) and overall != pytest.approx(after["T.1"])
+    # the T.1-only run's own view has no overall: it measured one task of four
+    own = await setup.running.stub.GetScores(pb2.GetScoresRequest(run_id=only.id))
+    assert not own.has_overall and own.overall_reason == "sub-dimension jailbreaking has no score"
+    jail = {g.name: g for g in own.subdimensions}["jailbreaking"]
+    assert not jail.has_score and jail.reason == "S.4 not run; S.5 not run; S.6 not run"
+
+
+async def test_failed_requests_never_move_a_published_score(setup: Setup) -> None:
+    await setup.run()
+    m = await setup.running.metrics()
+    before = _series(m, "trust_task_score")
+    overall_before = _series(m, "trust_overall_score")["overall"]
+
+    setup.model.broken = {"S.4"}  # malformed replies to every S.4 request: 36 of 292 requests fail
+    broken = await setup.run()
+    assert broken.status == pb2.RUN_STATUS_SUCCEEDED and broken.error_items == 36
+    m = await setup.running.metrics()
+    after = _series(m, "trust_task_score")
+    assert after["S.4"] == before["S.4"]  # still the last reliable measurement
+    own = await setup.running.stub.GetScores(pb2.GetScoresRequest(run_id=broken.id))
+    assert not own.has_overall  # the run alone is no complete set
+    published = await setup.running.stub.GetScores(pb2.GetScoresRequest(endpoint="oa"))
+    assert {t.task: t.run_id for t in published.tasks}["S.4"] != broken.id
+    # the overall moves only as much as the measured tasks did (flips), not by losing S.4
+    assert abs(_series(m, "trust_overall_score")["overall"] - overall_before) < 0.1
+
+    setup.model.broken, setup.model.down = set(), True  # every request fails
+    down = await setup.run()
+    assert down.status == pb2.RUN_STATUS_DEGRADED and "292 of 292 requests failed" in down.message
+    m = await setup.running.metrics()
+    assert _series(m, "trust_task_score") == after
+    assert [s.value for s in m["trust_runs_total"] if s.labels["status"] == "degraded"] == [1.0]
+    assert _series(m, "trust_overall_score")
+
+
+async def test_group_scores_need_fresh_task_scores(tmp_path: Path) -> None:
+    async for setup in _start(tmp_path, BehavingModel(TASKS, seed=5), max_score_age="2s"):
+        await setup.run()
+        m = await setup.running.metrics()
+        assert _series(m, "trust_overall_score") and _series(m, "trust_dimension_score")
+        await asyncio.sleep(3.5)  # past max_score_age; the publisher looks again every 0.2 s here
+        m = await setup.running.metrics()
+        assert not _series(m, "trust_overall_score") and not _series(m, "trust_dimension_score")
+        assert set(_series(m, "trust_task_score")) == set(TASKS)  # tasks stay, with their age
+        scores = await setup.running.stub.GetScores(pb2.GetScoresRequest(endpoint="oa"))
+        assert not scores.has_overall
+        safety = {d.name: d for d in scores.dimensions}["safety"]
+        assert not safety.has_score and "sub-dimension" in safety.reason
+        jail = {s.name: s for s in scores.subdimensions}["jailbreaking"]
+        assert "older than suite.max_score_age" in jail.reason
