@@ -80,7 +80,7 @@ class _Test:
 
 
 @dataclass
-class _Layout:
+class GroupLayout:
     """Group membership as flat arrays, built once per index."""
 
     pair_items: np.ndarray
@@ -88,15 +88,15 @@ class _Layout:
     metric_items: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-_LAYOUTS: dict[int, _Layout] = {}
+_LAYOUTS: dict[int, GroupLayout] = {}
 
 
-def _layout(index: ItemIndex) -> _Layout:
+def group_layout(index: ItemIndex) -> GroupLayout:
     layout = _LAYOUTS.get(id(index))
     if layout is None:
         parts = [index.group_items(g) for g in index.groups]
         offsets = np.cumsum([0] + [len(p) for p in parts])
-        layout = _Layout(np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64), offsets)
+        layout = GroupLayout(np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64), offsets)
         for tid in index.metric_tasks:
             sl = index.task_slices[tid]
             layout.metric_items[tid] = np.arange(sl.start, sl.stop)
@@ -122,7 +122,7 @@ def evaluated_groups(index: ItemIndex, tasks: Collection[str], scope: Collection
 def detect(index: ItemIndex, windows: Sequence[WindowData], *, tasks: Collection[str], scope: Collection[str],
            settings: Settings, seed: str = "") -> list[VerdictRecord]:
     """Verdicts of the run under test (the newest run of every window) on each group it can be judged on."""
-    layout = _layout(index)
+    layout = group_layout(index)
     groups = evaluated_groups(index, tasks, scope)
     metric_groups = {i for i in groups if index.groups[i].level == TASK and index.groups[i].task in layout.metric_items}
     tests: list[_Test] = []
@@ -150,7 +150,7 @@ def detect(index: ItemIndex, windows: Sequence[WindowData], *, tasks: Collection
     return [_verdict(index.groups[g], by_group.get(g, []), lengths, settings) for g in groups]
 
 
-def _metric_tests(index: ItemIndex, layout: _Layout, window: WindowData, groups: set[int], settings: Settings,
+def _metric_tests(index: ItemIndex, layout: GroupLayout, window: WindowData, groups: set[int], settings: Settings,
                   seed: str) -> list[_Test]:
     """Metric tasks: the run's own metric against the newest reference run's, on the items both scored."""
     out: list[_Test] = []

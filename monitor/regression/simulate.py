@@ -14,6 +14,9 @@ decide. Runs send the full suite, or a rotating ``sampling.per_task`` subset cho
 A change makes a fraction of an outcome task's passing items fail from then on (a drop of d points removes
 d x items passes). "Detected" means a regressed verdict on a group that holds a changed task: the task, its
 sub-dimension, its dimension or the overall score - what pages.
+
+The same runs are also judged by a plain baseline: an exact one-sided McNemar test per task and per dimension
+between each item's outcome and its previous one, Bonferroni-corrected to a total of 1e-4 per run.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from monitor.regression.detector import Settings, WindowData, detect
-from monitor.regression.items import ItemIndex
+from monitor.regression.detector import Settings, WindowData, detect, group_layout
+from monitor.regression.items import DIMENSION, TASK, ItemIndex
 from monitor.regression.reference import RunInfo, plan
+from monitor.regression.stats import group_tests
 from monitor.store.records import Verdict, VerdictRecord
 from probes.catalogue import Task, all_tasks, suite_version
 from probes.sampling import rotating_selection
@@ -41,6 +45,7 @@ FLIP = 0.03
 BASE_RANGE = (0.3, 0.98)
 IDENTITY = ("sim-model", "1", "fp")
 HISTORY = 60  # runs kept: more than any reference plus window needs
+PLAIN_ALPHA = 1e-4  # the plain baseline's Bonferroni total per run
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,9 @@ class Model:
 
 
 class Endpoint:
-    """The run history of one simulated endpoint, judged run by run with the real detector."""
+    """The run history of one simulated endpoint, judged run by run with the real detector - and, on the same
+    runs, by the plain baseline: an exact one-sided McNemar test per task and per dimension against each item's
+    previous outcome, Bonferroni-corrected to PLAIN_ALPHA per run."""
 
     def __init__(self, index: ItemIndex, params: Params, version: str) -> None:
         self.index, self.params, self.version = index, params, version
@@ -99,6 +106,9 @@ class Endpoint:
         self.count = 0
         self.all_items = np.arange(index.size)
         self.scope = set(index.catalogue)
+        self.previous = np.full(index.size, np.nan)  # each item's newest outcome before this run
+        self.plain_groups = [i for i, g in enumerate(index.groups)
+                             if (g.level == TASK and g.task not in index.metric_tasks) or g.level == DIMENSION]
 
     def items_of(self, run_number: int) -> np.ndarray:
         per_task = self.params.per_task
@@ -110,31 +120,43 @@ class Endpoint:
                 chosen.extend(self.index.position[(tid, v, sample.id)] for v in task.variants)
         return np.array(chosen, dtype=np.int64)
 
-    def run(self, model: Model, judge: bool = True) -> list[VerdictRecord]:
-        """One run; with ``judge=False`` (warm-up before a change) it only joins the history."""
+    def run(self, model: Model, judge: bool = True) -> tuple[list[VerdictRecord], set[str]]:
+        """One run: the detector's verdicts and the plain baseline's alarms (the tasks of the groups it flagged).
+        With ``judge=False`` (warm-up before a change) the run only joins the history."""
         run_id = f"r{self.count}"
         values = model.answer(self.items_of(self.count))
         self.count += 1
         self.values[run_id] = values
         self.history.append(RunInfo(run_id, IDENTITY, True))
-        if not judge:
-            self._trim()
-            return []
-        p = self.params
-        windows = [
-            WindowData.build([self.values[r] for r in w.runs], [self.values[r] for r in w.reference], w.reference)
-            for w in plan(self.history, windows=p.windows, reference_runs=p.reference_runs)
-        ]
-        verdicts = detect(self.index, windows, tasks=self.scope, scope=self.scope, settings=p.settings, seed=run_id)
-        if any(v.verdict is Verdict.REGRESSED for v in verdicts):
-            self.history[-1] = RunInfo(run_id, IDENTITY, False)  # as in the service: never a reference
-        self._trim()
-        return verdicts
-
-    def _trim(self) -> None:
+        verdicts: list[VerdictRecord] = []
+        plain: set[str] = set()
+        if judge:
+            p = self.params
+            windows = [
+                WindowData.build([self.values[r] for r in w.runs], [self.values[r] for r in w.reference],
+                                 w.reference)
+                for w in plan(self.history, windows=p.windows, reference_runs=p.reference_runs)
+            ]
+            verdicts = detect(self.index, windows, tasks=self.scope, scope=self.scope, settings=p.settings,
+                              seed=run_id)
+            if any(v.verdict is Verdict.REGRESSED for v in verdicts):
+                self.history[-1] = RunInfo(run_id, IDENTITY, False)  # as in the service: never a reference
+            plain = self._plain(values)
+        scored = ~np.isnan(values)
+        self.previous[scored] = values[scored]
         if len(self.history) > HISTORY:
             gone = self.history.pop(0)
             self.values.pop(gone.id, None)
+        return verdicts, plain
+
+    def _plain(self, values: np.ndarray) -> set[str]:
+        layout = group_layout(self.index)
+        paired = ~np.isnan(values) & ~np.isnan(self.previous) & self.index.outcome
+        results = group_tests(np.where(paired, values >= 0.5, False), np.where(paired, self.previous >= 0.5, 0),
+                              np.ones(self.index.size), paired, layout.pair_items, layout.offsets)
+        level = PLAIN_ALPHA / len(self.plain_groups)
+        return {t for g in self.plain_groups if results[g].n_paired and results[g].p_drop <= level
+                for t in self.index.groups[g].tasks}
 
 
 def _regressed(verdicts: Sequence[VerdictRecord], index: ItemIndex, tasks: set[str]) -> bool:
@@ -154,6 +176,7 @@ class NullResult:
     runs: int
     false_alarm_runs: int
     by_level: dict[str, int]
+    plain_false_alarm_runs: int
     seconds: float
 
     @property
@@ -172,25 +195,26 @@ def _poisson_upper(k: int, confidence: float = 0.95) -> float:
     return float(chi2.ppf(confidence, 2 * (k + 1)) / 2)
 
 
-def null_chunk(args: tuple[Params, int, int]) -> tuple[int, dict[str, int]]:
+def null_chunk(args: tuple[Params, int, int]) -> tuple[int, dict[str, int], int]:
     params, runs, seed = args
     index = ItemIndex.build(all_tasks())
     rng = np.random.default_rng(seed)
     endpoint = Endpoint(index, params, suite_version())
     model = Model(index, rng, params.flip)
     warm = params.reference_runs + max(params.windows)
-    alarms = 0
+    alarms = plain_alarms = 0
     by_level: dict[str, int] = {}
     for _ in range(warm):
         endpoint.run(model, judge=False)
     for _ in range(runs):
-        verdicts = endpoint.run(model)
+        verdicts, plain = endpoint.run(model)
+        plain_alarms += bool(plain)
         bad = [v for v in verdicts if v.verdict is Verdict.REGRESSED]
         if bad:
             alarms += 1
             for v in bad:
                 by_level[v.level] = by_level.get(v.level, 0) + 1
-    return alarms, by_level
+    return alarms, by_level, plain_alarms
 
 
 def null_runs(params: Params, runs: int, seed: int, workers: int) -> NullResult:
@@ -199,13 +223,14 @@ def null_runs(params: Params, runs: int, seed: int, workers: int) -> NullResult:
     started = time.monotonic()
     chunk = min(2000, max(200, runs // (2 * max(1, workers))))
     jobs = [(params, min(chunk, runs - i), seed + i) for i in range(0, runs, chunk)]
-    alarms = 0
+    alarms = plain = 0
     by_level: dict[str, int] = {}
-    for a, levels in _map(null_chunk, jobs, workers):
+    for a, levels, p in _map(null_chunk, jobs, workers):
         alarms += a
+        plain += p
         for k, v in levels.items():
             by_level[k] = by_level.get(k, 0) + v
-    return NullResult(runs, alarms, by_level, time.monotonic() - started)
+    return NullResult(runs, alarms, by_level, plain, time.monotonic() - started)
 
 
 @dataclass(frozen=True)
@@ -223,24 +248,32 @@ class ScenarioResult:
     trials: int
     first_run: int  # trials detected in the first run after the change
     delays: list[int] = field(default_factory=list)  # runs until detection (1 = first), -1 = not within limit
+    plain_delays: list[int] = field(default_factory=list)  # the same for the plain baseline
 
     @property
     def first_run_rate(self) -> float:
         return self.first_run / self.trials
 
+    @property
+    def plain_first_run_rate(self) -> float:
+        return sum(1 for d in self.plain_delays if d == 1) / max(1, len(self.plain_delays))
+
     def delay_summary(self) -> dict[str, float | int | None]:
         found = sorted(d for d in self.delays if d > 0)
         return {"detected": len(found), "median_delay": float(np.median(found)) if found else None,
-                "p90_delay": float(np.percentile(found, 90)) if found else None}
+                "p90_delay": float(np.percentile(found, 90)) if found else None,
+                "plain_first_run_rate": self.plain_first_run_rate,
+                "plain_detected": sum(1 for d in self.plain_delays if d > 0)}
 
 
-def scenario_chunk(args: tuple[Params, Scenario, int, int]) -> list[int]:
+def scenario_chunk(args: tuple[Params, Scenario, int, int]) -> list[tuple[int, int]]:
     params, scenario, trials, seed = args
     index = ItemIndex.build(all_tasks())
     rng = np.random.default_rng(seed)
     version = suite_version()
-    delays: list[int] = []
+    delays: list[tuple[int, int]] = []
     warm = params.reference_runs + max(params.windows)
+    changed = set(scenario.tasks)
     for _ in range(trials):
         base = {t: scenario.base if scenario.base is not None else
                 float(rng.uniform(max(BASE_RANGE[0], scenario.points + 0.05), BASE_RANGE[1])) for t in scenario.tasks}
@@ -251,20 +284,25 @@ def scenario_chunk(args: tuple[Params, Scenario, int, int]) -> list[int]:
             endpoint.run(model, judge=False)
         for t in scenario.tasks:
             model.drop(t, scenario.points)
-        delay = -1
+        delay = plain_delay = -1
         for k in range(1, scenario.after + 1):
-            if _regressed(endpoint.run(model), index, set(scenario.tasks)):
+            verdicts, plain = endpoint.run(model)
+            if delay < 0 and _regressed(verdicts, index, changed):
                 delay = k
+            if plain_delay < 0 and plain & changed:
+                plain_delay = k
+            if delay > 0 and plain_delay > 0:
                 break
-        delays.append(delay)
+        delays.append((delay, plain_delay))
     return delays
 
 
 def run_scenario(params: Params, scenario: Scenario, trials: int, seed: int, workers: int) -> ScenarioResult:
     per = max(1, trials // max(1, workers * 4))
     jobs = [(params, scenario, min(per, trials - i), seed + i) for i in range(0, trials, per)]
-    delays = [d for part in _map(scenario_chunk, jobs, workers) for d in part]
-    return ScenarioResult(scenario, len(delays), sum(1 for d in delays if d == 1), delays)
+    pairs = [d for part in _map(scenario_chunk, jobs, workers) for d in part]
+    delays = [d for d, _ in pairs]
+    return ScenarioResult(scenario, len(pairs), sum(1 for d in delays if d == 1), delays, [p for _, p in pairs])
 
 
 def _map(fn: Callable, jobs: list, workers: int) -> Iterator:  # type: ignore[type-arg]
@@ -290,20 +328,13 @@ def scenarios(catalogue: dict[str, Task], after: int) -> list[Scenario]:
     return out
 
 
-TARGETS = {  # first-run detection targets of the issue (full suite)
-    "10-point drop across": 0.95,
-    "20-point drop in S.6": 0.95,
-    "S.4 (36 samples) collapsing": 0.60,
-}
-
-
 def report(params: Params, null: NullResult, results: list[ScenarioResult]) -> dict[str, object]:
     return {
         "parameters": {**asdict(params), "base_range": BASE_RANGE, "flip_per_item_per_run": params.flip},
         "unchanged": {"runs": null.runs, "false_alarm_runs": null.false_alarm_runs, "by_level": null.by_level,
                       "arl_estimate": None if math.isinf(null.arl) else null.arl,
                       "false_alarm_rate_upper95": null.rate_upper95, "arl_lower95": 1 / null.rate_upper95,
-                      "seconds": round(null.seconds, 1)},
+                      "plain_false_alarm_runs": null.plain_false_alarm_runs, "seconds": round(null.seconds, 1)},
         "changes": [{"scenario": r.scenario.name, "trials": r.trials, "first_run_rate": r.first_run_rate,
                      **r.delay_summary(), "runs_watched": r.scenario.after} for r in results],
     }
@@ -323,14 +354,16 @@ def print_report(out: dict[str, object], title: str) -> None:
     print(f"   unchanged endpoint: {u['false_alarm_runs']} false-alarm runs in {u['runs']:,} runs "
           f"(ARL {'> ' + format(u['runs'], ',') if arl is None else format(round(arl), ',')}; rate <= "
           f"{u['false_alarm_rate_upper95']:.2g} at 95%, so ARL >= {round(u['arl_lower95']):,}) by level "
-          f"{u['by_level']} [{u['seconds']} s]")
+          f"{u['by_level']}; plain McNemar baseline: {u['plain_false_alarm_runs']} [{u['seconds']} s]")
     changes = out["changes"]
     assert isinstance(changes, list)
     for c in changes:
         delay = "" if c["median_delay"] is None else (
             f"; detected within {c['runs_watched']} runs in {c['detected']}/{c['trials']}, median delay "
             f"{c['median_delay']:g}, 90% by {c['p90_delay']:g}")
-        print(f"   {c['scenario']}: first run {c['first_run_rate']:.1%} of {c['trials']}{delay}")
+        print(f"   {c['scenario']}: first run {c['first_run_rate']:.1%} of {c['trials']}{delay} | plain baseline: "
+              f"first run {c['plain_first_run_rate']:.1%}, within {c['runs_watched']} runs "
+              f"{c['plain_detected']}/{c['trials']}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
