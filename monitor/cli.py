@@ -177,15 +177,23 @@ def _probes_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _load_config(path: str) -> Any:
+    """The config at ``path``, or None after printing every problem with it (stderr)."""
     from monitor.config import ConfigError, load_config
-    from monitor.service import serve
 
     try:
-        config = load_config(args.config)
+        return load_config(path)
     except ConfigError as exc:
         for line in exc.lines:
             print(line, file=sys.stderr)
+        return None
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from monitor.service import serve
+
+    config = _load_config(args.config)
+    if config is None:
         return EXIT_USAGE
 
     async def main() -> None:
@@ -418,14 +426,10 @@ def _power(args: argparse.Namespace) -> int:
     params = Params(flip=args.flip)
     per_task = args.per_task
     if args.config:
-        from monitor.config import ConfigError, load_config
         from monitor.regression.monitor import settings_of
 
-        try:
-            config = load_config(args.config)
-        except ConfigError as exc:
-            for line in exc.lines:
-                print(line, file=sys.stderr)
+        config = _load_config(args.config)
+        if config is None:
             return EXIT_USAGE
         reg = config.regression
         params = Params(settings=settings_of(config), windows=tuple(reg.windows), reference_runs=reg.reference_runs,
@@ -436,11 +440,10 @@ def _power(args: argparse.Namespace) -> int:
                 print(f"trust-monitor: {args.config}: no endpoint {args.endpoint!r}", file=sys.stderr)
                 return EXIT_USAGE
             per_task = ep.sampling.per_task if ep.sampling is not None else None
-    if not args.json:
-        print(f"simulating {args.trials} changes of {args.task} with the detector...", file=sys.stderr)
     try:
         report = power(args.task, args.drop, base=args.base, flip=args.flip, params=params, per_task=per_task,
-                       trials=args.trials, workers=os.cpu_count() or 1)
+                       trials=args.trials, workers=os.cpu_count() or 1,
+                       progress=None if args.json else lambda line: print(line, file=sys.stderr))
     except ValueError as exc:
         print(f"trust-monitor: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -457,7 +460,7 @@ def _power(args: argparse.Namespace) -> int:
           f"{r.tests_per_run} tests per run); minimum effect {100 * s.min_effect:g} points.")
     print(f"A {100 * r.drop:g}-point drop ({round(r.drop * r.items_per_run)} items turn from pass to fail):")
     print(f"  full suite every run: paged in the first run after the change in {r.first_run:.0%} of {r.trials} "
-          "trials. Later full runs ask the same samples again and add no evidence.")
+          "trials. Later full runs ask the same samples again: no new evidence, only fresh noise.")
     if r.per_task is not None:
         if r.rotation_median is None:
             print(f"  sampling.per_task {r.per_task}: not detected within {r.rotation_runs} runs.")

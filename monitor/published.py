@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ class Publisher:
         self.catalogue = catalogue
         self.scope = scope
         self._refresher: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()  # one publication at a time (run ends, the refresh loop, SetBaseline)
 
     def view(self, endpoint: str, now: datetime | None = None) -> PublishedScores:
         now = now or datetime.now(UTC)
@@ -76,17 +78,19 @@ class Publisher:
         return PublishedScores(endpoint, tasks, agg, verdicts)
 
     def publish(self, endpoint: str) -> None:
-        self.metrics.set_published(self.view(endpoint), self.catalogue)
-        latest = self.store.list_runs(endpoint, 1, statuses=PUBLISHED)
-        if latest and latest[0].model:
-            r = latest[0]
-            self.metrics.set_model(endpoint, ModelIdentity(r.model, r.model_version, r.model_fingerprint))
+        with self._lock:
+            self.metrics.set_published(self.view(endpoint), self.catalogue)
 
     def restore(self) -> None:
-        """At start-up: publish every endpoint from the store, with the time its last run finished."""
+        """At start-up: publish every endpoint from the store, with the model of its newest run and the time its
+        last run finished (later, runs and identity checks keep those up to date)."""
         for ep in self.config.endpoints:
             self.publish(ep.name)
-            finished = [r.finished_at for r in self.store.list_runs(ep.name, 20) if r.finished_at is not None]
+            recent = self.store.list_runs(ep.name, 20)
+            seen = next((r for r in recent if r.model), None)
+            if seen is not None:
+                self.metrics.set_model(ep.name, ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint))
+            finished = [r.finished_at for r in recent if r.finished_at is not None]
             if finished:
                 self.metrics.last_run.labels(ep.name).set(max(finished).timestamp())
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -79,31 +79,6 @@ class _Test:
     p_rise_adj: float = 1.0
 
 
-@dataclass
-class GroupLayout:
-    """Group membership as flat arrays, built once per index."""
-
-    pair_items: np.ndarray
-    offsets: np.ndarray
-    metric_items: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-_LAYOUTS: dict[int, GroupLayout] = {}
-
-
-def group_layout(index: ItemIndex) -> GroupLayout:
-    layout = _LAYOUTS.get(id(index))
-    if layout is None:
-        parts = [index.group_items(g) for g in index.groups]
-        offsets = np.cumsum([0] + [len(p) for p in parts])
-        layout = GroupLayout(np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64), offsets)
-        for tid in index.metric_tasks:
-            sl = index.task_slices[tid]
-            layout.metric_items[tid] = np.arange(sl.start, sl.stop)
-        _LAYOUTS[id(index)] = layout
-    return layout
-
-
 def evaluated_groups(index: ItemIndex, tasks: Collection[str], scope: Collection[str]) -> list[int]:
     """Groups a run can be judged on: a task it measured, or a group all of whose tasks in ``scope`` (the tasks
     the endpoint runs) it measured. A partial run leaves the other groups' verdicts as they were."""
@@ -122,21 +97,20 @@ def evaluated_groups(index: ItemIndex, tasks: Collection[str], scope: Collection
 def detect(index: ItemIndex, windows: Sequence[WindowData], *, tasks: Collection[str], scope: Collection[str],
            settings: Settings, seed: str = "") -> list[VerdictRecord]:
     """Verdicts of the run under test (the newest run of every window) on each group it can be judged on."""
-    layout = group_layout(index)
     groups = evaluated_groups(index, tasks, scope)
-    metric_groups = {i for i in groups if index.groups[i].level == TASK and index.groups[i].task in layout.metric_items}
+    metric_groups = {i for i in groups if index.groups[i].level == TASK and index.groups[i].task in index.metric_tasks}
     tests: list[_Test] = []
     for wi, window in enumerate(windows):
         paired = ~np.isnan(window.current) & (window.ref_count > 0) & index.outcome
         y = np.where(paired, window.current >= 0.5, False)
-        results = group_tests(y, window.ref_sum, window.ref_count, paired, layout.pair_items, layout.offsets)
+        results = group_tests(y, window.ref_sum, window.ref_count, paired, index.pair_items, index.offsets)
         for g in groups:
             if g in metric_groups:
                 continue
             if results[g].n_paired >= settings.min_paired:
                 tests.append(_Test(g, wi, results[g], PAIRED_EXACT, window.reference))
     if windows:
-        tests.extend(_metric_tests(index, layout, windows[0], metric_groups, settings, seed))
+        tests.extend(_metric_tests(index, windows[0], metric_groups, settings, seed))
 
     for attr, side in (("p_drop_adj", "p_drop"), ("p_rise_adj", "p_rise")):
         adjusted = holm_adjusted([getattr(t.result, side) for t in tests])
@@ -150,7 +124,7 @@ def detect(index: ItemIndex, windows: Sequence[WindowData], *, tasks: Collection
     return [_verdict(index.groups[g], by_group.get(g, []), lengths, settings) for g in groups]
 
 
-def _metric_tests(index: ItemIndex, layout: GroupLayout, window: WindowData, groups: set[int], settings: Settings,
+def _metric_tests(index: ItemIndex, window: WindowData, groups: set[int], settings: Settings,
                   seed: str) -> list[_Test]:
     """Metric tasks: the run's own metric against the newest reference run's, on the items both scored."""
     out: list[_Test] = []
@@ -162,7 +136,7 @@ def _metric_tests(index: ItemIndex, layout: GroupLayout, window: WindowData, gro
         assert task.aggregator is not None
         fn = get_batched_metric(task.aggregator)
         assert fn is not None
-        items = layout.metric_items[group.task]
+        items = index.task_items(group.task)
         cur, ref = window.current[items], window.metric_reference[items]
         both = ~np.isnan(cur) & ~np.isnan(ref)
         if int(both.sum()) < settings.min_paired:

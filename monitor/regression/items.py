@@ -48,6 +48,9 @@ class ItemIndex:
     clusters: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # sample number per item
     groups: list[Group] = field(default_factory=list)
     metric_tasks: list[str] = field(default_factory=list)
+    # group membership as flat arrays: group g holds the items pair_items[offsets[g]:offsets[g + 1]]
+    pair_items: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    offsets: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
 
     @classmethod
     def build(cls, catalogue: Mapping[str, Task]) -> ItemIndex:
@@ -71,6 +74,9 @@ class ItemIndex:
         index.outcome = np.array(outcome, dtype=bool)
         index.clusters = np.array(clusters, dtype=np.int64)
         index.groups = _groups(catalogue, set(index.metric_tasks))
+        parts = [index.group_items(g) for g in index.groups]
+        index.offsets = np.cumsum([0] + [len(p) for p in parts]).astype(np.int64)
+        index.pair_items = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
         return index
 
     @property
@@ -89,8 +95,11 @@ class ItemIndex:
         return out
 
     def group_items(self, group: Group) -> np.ndarray:
-        return np.concatenate([np.arange(self.task_slices[t].start, self.task_slices[t].stop) for t in group.tasks]
-                              or [np.zeros(0, dtype=np.int64)])
+        return np.concatenate([self.task_items(t) for t in group.tasks] or [np.zeros(0, dtype=np.int64)])
+
+    def task_items(self, task: str) -> np.ndarray:
+        sl = self.task_slices[task]
+        return np.arange(sl.start, sl.stop)
 
 
 def _groups(catalogue: Mapping[str, Task], metric_tasks: set[str]) -> list[Group]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -54,6 +55,7 @@ class RegressionMonitor:
         self.bus = bus
         self.index = ItemIndex.build(catalogue)
         self._values: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # runs of different endpoints finish (and are judged) in parallel threads
         self._cache_size = max(64, 2 * (config.regression.reference_runs + max(config.regression.windows))
                                * max(1, len(config.endpoints)))
 
@@ -91,13 +93,13 @@ class RegressionMonitor:
             "regressed": [{"level": v.level, "name": v.name, "delta": v.delta, "evidence": v.evidence}
                           for v in regressed],
             "reference": list(windows[0].reference) if windows else [],
+            "reference_frozen": bool(windows and windows[0].frozen),
             "windows": [len(w.runs) for w in windows],
         }
         self.store.add_event(events.REGRESSION, record.endpoint, run_id, detail)
-        level = logging.WARNING if regressed else logging.INFO
-        log.log(level, "run %s on %s: %s (reference: %d run(s)%s)", run_id, record.endpoint, summary(verdicts),
-                len(windows[0].reference) if windows else 0, ", frozen before a model change"
-                if windows and windows[0].frozen and self.store.get_baseline(record.endpoint) is None else "")
+        log.log(logging.WARNING if regressed else logging.INFO, "run %s on %s: %s (reference: %d run(s)%s)", run_id,
+                record.endpoint, summary(verdicts), len(windows[0].reference) if windows else 0,
+                ", pinned or from before a model change" if windows and windows[0].frozen else "")
         return verdicts
 
     def windows(self, record: RunRecord) -> tuple[list[Window], str]:
@@ -134,16 +136,17 @@ class RegressionMonitor:
 
     def values(self, run_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Per-item scores of finished runs (cached: a finished run's results never change)."""
-        missing = [r for r in run_ids if r not in self._values]
-        if missing:
-            for run_id, rows in self.store.scores_of_runs(missing).items():
-                self._values[run_id] = self.index.values(rows)
-        out: dict[str, np.ndarray] = {}
-        for r in run_ids:
-            self._values.move_to_end(r)
-            out[r] = self._values[r]
-        while len(self._values) > self._cache_size:
-            self._values.popitem(last=False)
+        with self._lock:
+            missing = [r for r in run_ids if r not in self._values]
+        loaded = {run_id: self.index.values(rows) for run_id, rows in self.store.scores_of_runs(missing).items()}
+        with self._lock:
+            self._values.update(loaded)
+            out: dict[str, np.ndarray] = {}
+            for r in run_ids:
+                self._values.move_to_end(r)
+                out[r] = self._values[r]
+            while len(self._values) > self._cache_size:
+                self._values.popitem(last=False)
         return out
 
 

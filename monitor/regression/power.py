@@ -10,6 +10,7 @@ Three answers for one task and one drop, all from the real detector code:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,7 +95,7 @@ def items_needed(*, drop: float, base: float, flip: float, reference_runs: int, 
 
 def power(task_id: str, drop: float, *, base: float = 0.8, flip: float = FLIP, params: Params | None = None,
           per_task: int | None = None, trials: int = 200, rotation_runs: int = 12, seed: int = 1,
-          workers: int = 1) -> PowerReport:
+          workers: int = 1, progress: Callable[[str], None] | None = None) -> PowerReport:
     catalogue = all_tasks()
     if task_id not in catalogue:
         raise KeyError(task_id)
@@ -107,6 +108,8 @@ def power(task_id: str, drop: float, *, base: float = 0.8, flip: float = FLIP, p
     if not 0 < drop <= base:
         raise ValueError(f"the drop must be above 0 and at most the base pass rate ({base:g})")
     items = len(task.samples) * len(task.variants)
+    if progress is not None:
+        progress(f"simulating {trials} changes of {task_id} with the detector...")
     scenario = Scenario(f"{task_id} -{drop:g}", (task_id,), drop, 1, base)
     full = run_scenario(params, scenario, trials, seed, workers)
     rotation = None

@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from monitor.regression.detector import Settings, WindowData, detect, group_layout
+from monitor.regression.detector import Settings, WindowData, detect
 from monitor.regression.items import DIMENSION, TASK, ItemIndex
 from monitor.regression.reference import RunInfo, plan
 from monitor.regression.stats import group_tests
@@ -150,10 +150,10 @@ class Endpoint:
         return verdicts, plain
 
     def _plain(self, values: np.ndarray) -> set[str]:
-        layout = group_layout(self.index)
+        index = self.index
         paired = ~np.isnan(values) & ~np.isnan(self.previous) & self.index.outcome
         results = group_tests(np.where(paired, values >= 0.5, False), np.where(paired, self.previous >= 0.5, 0),
-                              np.ones(self.index.size), paired, layout.pair_items, layout.offsets)
+                              np.ones(index.size), paired, index.pair_items, index.offsets)
         level = PLAIN_ALPHA / len(self.plain_groups)
         return {t for g in self.plain_groups if results[g].n_paired and results[g].p_drop <= level
                 for t in self.index.groups[g].tasks}

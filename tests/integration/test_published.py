@@ -11,28 +11,14 @@ from typing import Any
 
 import pytest
 
-from monitor.service import Service
 from tests.behaving_model import BehavingModel
-from tests.integration.test_regression import TASKS, Setup, config
-from tests.integration.test_service import Running, pb2
-from tests.openai_server import fake_openai
-
-
-async def _start(tmp: Path, model: BehavingModel, **suite: Any) -> AsyncIterator[Setup]:
-    async with fake_openai(model) as server:
-        service = Service(config(tmp, server.base_url, **suite))
-        await service.start()
-        running = Running(service)
-        try:
-            yield Setup(running, model, server, tmp)
-        finally:
-            await running.channel.close()
-            await running.service.stop()
+from tests.integration.test_regression import TASKS, Setup, started
+from tests.integration.test_service import pb2
 
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    async for s in _start(tmp_path, BehavingModel(TASKS, flip=0.03, seed=3)):
+    async for s in started(tmp_path, BehavingModel(TASKS, flip=0.03, seed=3)):
         yield s
 
 
@@ -100,7 +86,7 @@ async def test_failed_requests_never_move_a_published_score(setup: Setup) -> Non
 
 
 async def test_group_scores_need_fresh_task_scores(tmp_path: Path) -> None:
-    async for setup in _start(tmp_path, BehavingModel(TASKS, seed=5), max_score_age="2s"):
+    async for setup in started(tmp_path, BehavingModel(TASKS, seed=5), max_score_age="2s"):
         await setup.run()
         m = await setup.running.metrics()
         assert _series(m, "trust_overall_score") and _series(m, "trust_dimension_score")

@@ -56,18 +56,23 @@ def config(tmp: Path, base_url: str, **suite: Any) -> Config:
     })
 
 
-@pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    model = BehavingModel(TASKS, flip=0.03, seed=7)
+async def started(tmp: Path, model: BehavingModel, **suite: Any) -> AsyncIterator[Setup]:
+    """A service probing ``model`` behind the OpenAI-compatible stand-in, for the duration of the iteration."""
     async with fake_openai(model) as server:
-        service = Service(config(tmp_path, server.base_url))
+        service = Service(config(tmp, server.base_url, **suite))
         await service.start()
         running = Running(service)
         try:
-            yield Setup(running, model, server, tmp_path)
+            yield Setup(running, model, server, tmp)
         finally:
             await running.channel.close()
-            await running.service.stop()
+            await running.service.stop()  # the test may have replaced it (restart)
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    async for s in started(tmp_path, BehavingModel(TASKS, flip=0.03, seed=7)):
+        yield s
 
 
 def _verdicts(run: Any) -> dict[tuple[str, str], Any]:
@@ -179,3 +184,15 @@ async def test_gate_is_inconclusive_when_the_candidate_could_not_be_measured(set
     rc, out, err = await setup.cli("compare", a.id, down.id)
     assert rc == 2, err
     assert "INCONCLUSIVE" in out and "no measured task in common" in " ".join(out.split())
+
+
+async def test_a_queued_run_says_what_it_waits_for(setup: Setup) -> None:
+    stub = setup.running.stub
+    first = await stub.StartRun(pb2.StartRunRequest(endpoint="oa"))
+    second = await stub.StartRun(pb2.StartRunRequest(endpoint="oa", tasks=["T.1"]))
+    stream = stub.WatchRun(pb2.WatchRunRequest(run_id=second.id))
+    state = await stream.read()
+    assert state.kind == "state" and state.status == pb2.RUN_STATUS_QUEUED
+    assert state.message.startswith(f"queued behind run {first.id}")
+    stream.cancel()
+    assert (await setup.running.wait_run(second.id)).status == pb2.RUN_STATUS_SUCCEEDED
