@@ -468,7 +468,11 @@ def _power(args: argparse.Namespace) -> int:
             print(f"  sampling.per_task {r.per_task}: detected within {r.rotation_runs} runs in "
                   f"{r.rotation_detected:.0%}; median {r.rotation_median:g} runs, 90% by {r.rotation_p90:g}.")
     if r.items_needed is None:
-        print("  no realistic number of items per run makes this drop visible at this budget")
+        if r.drop < 2 * s.min_effect:
+            print(f"  not even 20,000 items per run give 95%: the drop is too close to regression.min_effect "
+                  f"({100 * s.min_effect:g} points), which the measured drop must also reach")
+        else:
+            print("  not even 20,000 items per run make this drop visible at this budget")
     else:
         per_variant = -(-r.items_needed // r.variants)
         print(f"  95% first-run detection needs about {r.items_needed} paired items per run "

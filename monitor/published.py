@@ -72,7 +72,11 @@ class Publisher:
             if age is None or age > limit:
                 stale[tid] = (f"last scored {describe_age(age)} ago, older than suite.max_score_age "
                               f"({describe_age(limit)})" if age is not None else "score has no finish time")
-        agg = aggregate(self.catalogue, [s.score for s in tasks.values()], self.scope(endpoint), stale)
+        scope = self.scope(endpoint)
+        for tid in scope:
+            if tid not in tasks:
+                stale[tid] = "has no score yet (no run scored it with at most suite.max_error_share failed)"
+        agg = aggregate(self.catalogue, [s.score for s in tasks.values()], scope, stale)
         verdicts = {k: v for k, v in self.store.latest_verdicts(endpoint).items()
                     if not v[1].task or v[1].task in self.catalogue}
         return PublishedScores(endpoint, tasks, agg, verdicts)
