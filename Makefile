@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install stubs demo test lint system-deps clean
+.PHONY: install stubs demo demo-update demo-rollback test lint system-deps clean
 
 install: $(STAMP)
 
@@ -23,10 +23,11 @@ $(STAMP): pyproject.toml setup.py
 stubs: $(STAMP)
 	$(BIN)/python -m monitor.api.stubs
 
-# System packages the integration tests use for real: Prometheus (+ promtool) and PostgreSQL server binaries.
+# System packages the tests use for real: Prometheus (+ promtool), Alertmanager (+ amtool), PostgreSQL server.
 system-deps:
 	@missing=""; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
@@ -43,7 +44,17 @@ lint: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python deploy/demo_model/build_model.py --out var/demo-model
+	$(BIN)/python deploy/demo_model/train_versions.py --base var/demo-model --out var/demo-versions
 	bash deploy/demo.sh
+
+# While `make demo` runs: the unsafe model update (Triton serves the newest version folder), and back.
+demo-update:
+	ln -s "$(CURDIR)/var/demo-versions/2" var/triton-repo/llava_demo/2
+	@echo "version 2 rolled out: Triton loads it within seconds; the monitor's next model check starts a run"
+
+demo-rollback:
+	rm var/triton-repo/llava_demo/2
+	@echo "version 2 removed: Triton serves version 1 again"
 
 clean:
 	rm -rf var/ build/ *.egg-info monitor/api/_generated

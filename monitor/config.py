@@ -88,6 +88,20 @@ class RetryConfig(Strict):
     _dur = field_validator("backoff_initial", "backoff_max", mode="before")(parse_duration)
 
 
+def _slo_floors(v: dict[str, float] | None) -> dict[str, float] | None:
+    if v is None:
+        return None
+    from probes.catalogue import Dimension
+
+    dimensions = [d.value for d in Dimension]
+    for name, floor in v.items():
+        if name not in dimensions:
+            raise ValueError(f"unknown dimension {name!r}: use {', '.join(dimensions)}")
+        if not 0 <= floor <= 1:
+            raise ValueError(f"{name}: {floor} is not a score between 0 and 1")
+    return dict(v)
+
+
 class ScheduleConfig(Strict):
     """When an endpoint is probed: exactly one of ``interval`` or ``cron`` (5-field crontab, UTC)."""
 
@@ -223,6 +237,13 @@ class EndpointBase(Strict):
     pricing: PricingConfig | None = None
     budget_usd: float | None = Field(None, gt=0, description="stop a run cleanly once it has cost this much")
     model_check: ModelCheckConfig = ModelCheckConfig()
+    slo: dict[str, float] | None = Field(None, description="per-dimension score floors for this endpoint, merged "
+                                         "over the top-level slo (trust_slo_target)")
+
+    @field_validator("slo")
+    @classmethod
+    def _slo(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        return _slo_floors(v)
 
     @model_validator(mode="after")
     def _budget_needs_pricing(self) -> EndpointBase:
@@ -549,7 +570,18 @@ class Config(Strict):
     server: ServerConfig = ServerConfig()
     suite: SuiteConfig = SuiteConfig()
     regression: RegressionConfig = RegressionConfig()
+    slo: dict[str, float] = Field(default_factory=dict, description="per-dimension score floors of every endpoint, "
+                                  "e.g. {safety: 0.9} (trust_slo_target; the TrustBelowSLO alert)")
     endpoints: list[EndpointConfig] = Field(default_factory=list)
+
+    @field_validator("slo")
+    @classmethod
+    def _slo(cls, v: dict[str, float]) -> dict[str, float]:
+        return _slo_floors(v) or {}
+
+    def slo_of(self, endpoint: EndpointBase) -> dict[str, float]:
+        """The endpoint's SLO floors: the top-level ones with its own on top."""
+        return {**self.slo, **(endpoint.slo or {})}
 
     @model_validator(mode="after")
     def _unique(self) -> Config:

@@ -16,6 +16,7 @@ RUN_STARTED = "started"
 SAMPLE_DONE = "progress"
 RUN_FINISHED = "finished"
 MODEL_CHANGED = "model_changed"
+ENDPOINT_CHECKED = "endpoint_checked"  # a model-identity read between runs (outcome: "ok" or an ErrorKind value)
 REGRESSION = "regression"  # a finished run was judged against its reference (message: the verdicts in brief)
 
 

@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 
 from monitor import events
 from monitor.adapters import ModelIdentity
-from monitor.store.records import Verdict
+from monitor.store.records import RunStatus, Verdict
 from probes.catalogue import Task
 
 if TYPE_CHECKING:
@@ -65,8 +65,13 @@ class Metrics:
         self.runs = Counter("trust_runs", "Finished runs.", ("endpoint", "trigger", "status"), registry=r)
         self.run_duration = Histogram("trust_run_duration_seconds", "Wall time of finished runs.", ("endpoint",),
                                       buckets=DURATION_BUCKETS, registry=r)
-        self.last_run = Gauge("trust_last_run_timestamp_seconds", "Unix time the last run finished.",
+        self.last_run = Gauge("trust_last_run_timestamp_seconds", "Unix time the last successful run finished.",
                               ("endpoint",), registry=r)
+        self.schedule_interval = Gauge("trust_schedule_interval_seconds",
+                                       "Nominal seconds between scheduled runs (the longest gap of a crontab).",
+                                       ("endpoint",), registry=r)
+        self.slo_target = Gauge("trust_slo_target", "Configured floor of the dimension score (config 'slo').",
+                                ("endpoint", "dimension"), registry=r)
         self.probe_requests = Counter("trust_probe_requests", "Probe requests by final outcome.",
                                       ("endpoint", "outcome"), registry=r)
         self.probe_latency = Histogram("trust_probe_latency_seconds", "Latency of answered probe requests.",
@@ -100,7 +105,14 @@ class Metrics:
             self.runs.labels(event.endpoint, event.trigger or "unknown", event.status).inc()
             if event.duration_s is not None:
                 self.run_duration.labels(event.endpoint).observe(event.duration_s)
-            self.last_run.labels(event.endpoint).set(event.at.timestamp())
+            if event.status == RunStatus.SUCCEEDED.value:
+                self.last_run.labels(event.endpoint).set(event.at.timestamp())
+        elif event.kind == events.ENDPOINT_CHECKED:
+            # a model-identity read between runs: says whether the endpoint answers when no run is going
+            if event.outcome == "ok":
+                self.endpoint_up.labels(event.endpoint).set(1)
+            elif event.outcome in ("timeout", "connection", "server_error"):
+                self.endpoint_up.labels(event.endpoint).set(0)
         elif event.kind == events.MODEL_CHANGED:
             self.model_changes.labels(event.endpoint).inc()
 
@@ -117,9 +129,14 @@ class Metrics:
         self._model_labels[endpoint] = labels
         self.model_info.labels(endpoint, *labels).set(1)
 
-    def init_endpoint(self, endpoint: str) -> None:
-        """Make per-endpoint counters exist at 0 so rate() works from the first scrape."""
+    def init_endpoint(self, endpoint: str, *, slo: Mapping[str, float] | None = None,
+                      schedule_interval: float | None = None) -> None:
+        """Make per-endpoint counters exist at 0 so rate() works from the first scrape; set what config says."""
         self.model_changes.labels(endpoint)
+        for dimension, floor in (slo or {}).items():
+            self.slo_target.labels(endpoint, dimension).set(floor)
+        if schedule_interval is not None:
+            self.schedule_interval.labels(endpoint).set(schedule_interval)
 
     def set_published(self, view: PublishedScores, tasks: Mapping[str, Task]) -> None:
         """Publish an endpoint's scores and verdicts; series no longer in ``view`` are removed."""

@@ -87,16 +87,16 @@ class Publisher:
 
     def restore(self) -> None:
         """At start-up: publish every endpoint from the store, with the model of its newest run and the time its
-        last run finished (later, runs and identity checks keep those up to date)."""
+        last successful run finished (later, runs and identity checks keep those up to date)."""
         for ep in self.config.endpoints:
             self.publish(ep.name)
             recent = self.store.list_runs(ep.name, 20)
             seen = next((r for r in recent if r.model), None)
             if seen is not None:
                 self.metrics.set_model(ep.name, ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint))
-            finished = [r.finished_at for r in recent if r.finished_at is not None]
-            if finished:
-                self.metrics.last_run.labels(ep.name).set(max(finished).timestamp())
+            succeeded = self.store.list_runs(ep.name, 1, statuses=[RunStatus.SUCCEEDED])
+            if succeeded and succeeded[0].finished_at is not None:
+                self.metrics.last_run.labels(ep.name).set(succeeded[0].finished_at.timestamp())
 
     async def on_finished(self, event: events.Event) -> None:
         await asyncio.to_thread(self.publish, event.endpoint)

@@ -225,8 +225,10 @@ class RunManager:
         try:
             identity = await adapter.identity()
         except AdapterError as exc:
+            self.bus.publish(events.Event(events.ENDPOINT_CHECKED, endpoint.name, outcome=exc.kind.value))
             log.warning("endpoint %s: cannot read model identity (%s)", endpoint.name, exc.kind.value)
             return None
+        self.bus.publish(events.Event(events.ENDPOINT_CHECKED, endpoint.name, outcome="ok"))
         if endpoint.model_check.canary:
             answers: list[str] = []
             for i, prompt in enumerate(CANARY_PROMPTS):

@@ -8,13 +8,15 @@ still busy is skipped by the run manager. ``misfire_grace_time`` bounds how late
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
+from itertools import pairwise
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from monitor.config import Config
+from monitor.config import Config, ScheduleConfig
 from monitor.runs import RunManager
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,29 @@ def describe(schedule: object) -> str:
     if cron is not None:
         return f"cron {cron}"
     return ""
+
+
+def nominal_interval(schedule: ScheduleConfig | None, now: datetime | None = None) -> float | None:
+    """Seconds between scheduled runs: the interval, or for a crontab the longest gap among its next fire times
+    (a weekday-only schedule waits three days over a weekend). None without a schedule."""
+    if schedule is None:
+        return None
+    if schedule.interval is not None:
+        return schedule.interval
+    if schedule.cron is None:
+        return None
+    trigger = CronTrigger.from_crontab(schedule.cron, timezone="UTC")
+    fires: list[datetime] = []
+    previous: datetime | None = None
+    moment = now or datetime.now(UTC)
+    for _ in range(16):
+        fire = trigger.get_next_fire_time(previous, moment)
+        if fire is None:
+            break
+        fires.append(fire)
+        previous, moment = fire, fire
+    gaps = [(b - a).total_seconds() for a, b in pairwise(fires)]
+    return max(gaps) if gaps else None
 
 
 class Scheduler:

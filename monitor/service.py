@@ -15,7 +15,7 @@ from monitor.metrics import Metrics
 from monitor.published import Publisher
 from monitor.regression.monitor import JUDGED, RegressionMonitor
 from monitor.runs import RunManager
-from monitor.scheduler import Scheduler
+from monitor.scheduler import Scheduler, nominal_interval
 from monitor.store import Store
 from monitor.tracing import setup_tracing, shutdown_tracing
 
@@ -62,7 +62,7 @@ class Service:
         self.bus.subscribe(self._on_event)
         self.metrics.set_suite(self.runs.suite_version)
         for ep in cfg.endpoints:
-            self.metrics.init_endpoint(ep.name)
+            self.metrics.init_endpoint(ep.name, slo=cfg.slo_of(ep), schedule_interval=nominal_interval(ep.schedule))
         await asyncio.to_thread(self.publisher.restore)
         self.publisher.start()
         tokens = [t.reveal() for t in cfg.server.auth.tokens]

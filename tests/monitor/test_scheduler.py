@@ -62,3 +62,17 @@ async def test_on_demand_run_waits_for_the_running_one(tmp_path: Path) -> None:
     assert a is not None and b is not None and a.finished_at is not None and b.started_at is not None
     assert a.finished_at <= b.started_at
     assert adapter.max_in_flight == 1
+
+
+def test_nominal_interval() -> None:
+    from datetime import UTC, datetime
+
+    from monitor.config import ScheduleConfig
+    from monitor.scheduler import nominal_interval
+
+    monday = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert nominal_interval(None) is None
+    assert nominal_interval(ScheduleConfig(interval=900)) == 900
+    assert nominal_interval(ScheduleConfig(cron="*/15 * * * *"), monday) == 900
+    assert nominal_interval(ScheduleConfig(cron="0 9 * * 1-5"), monday) == 3 * 86400  # over the weekend
+    assert nominal_interval(ScheduleConfig(run_on_start=True)) is None
