@@ -87,6 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
     _add_client_args(c)
 
+    p = sub.add_parser("judge", help="judge endpoints")
+    jsub = p.add_subparsers(dest="judge_command", required=True)
+    c = jsub.add_parser("calibrate", help="measure a judge endpoint on the labelled answer corpus: precision and "
+                        "recall of its safe/unsafe verdicts, per category and language")
+    c.add_argument("--endpoint", required=True, help="the configured endpoint to use as the judge")
+    c.add_argument("--config", default=os.environ.get("TRUST_MONITOR_CONFIG"),
+                   help="YAML config file (env TRUST_MONITOR_CONFIG)")
+    c.add_argument("--split", default="all", help="corpus rows to grade: tune, test, fresh or all (default all)")
+    c.add_argument("--concurrency", type=int, default=4, help="judge requests in flight at once (default 4)")
+    c.add_argument("--limit", type=int, help="grade only the first N selected rows")
+    c.add_argument("--json", action="store_true")
+
     p = sub.add_parser("baseline", help="regression baselines")
     bsub = p.add_subparsers(dest="baseline_command", required=True)
     c = bsub.add_parser("set", help="make RUN_ID the baseline of ENDPOINT")
@@ -112,6 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": _baseline,
         "compare": _compare,
         "power": _power,
+        "judge": _judge_calibrate,
     }
     try:
         return handlers[args.command](args)
@@ -477,6 +490,67 @@ def _power(args: argparse.Namespace) -> int:
         per_variant = -(-r.items_needed // r.variants)
         print(f"  95% first-run detection needs about {r.items_needed} paired items per run "
               f"({per_variant} samples x {r.variants} variant(s)); the task ships {r.samples}.")
+    return 0
+
+
+def _judge_calibrate(args: argparse.Namespace) -> int:
+    from monitor.config import ConfigError, load_config
+    from monitor.judging import calibrate
+    from probes.catalogue import all_tasks
+    from probes.eval.corpus import CorpusError, load
+
+    def usage(message: str) -> int:
+        print(f"trust-monitor: {message}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if not args.config:
+        return usage("judge calibrate needs the config: --config PATH (or TRUST_MONITOR_CONFIG)")
+    if args.split not in calibrate.SPLITS:
+        return usage(f"--split {args.split!r}: use one of {', '.join(calibrate.SPLITS)}")
+    if args.concurrency < 1:
+        return usage("--concurrency must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        return usage("--limit must be at least 1")
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        more = len(exc.lines) - 1
+        tail = f" (and {more} more; see 'trust-monitor config check {args.config}')" if more else ""
+        return usage(f"{exc.lines[0]}{tail}")
+    endpoint = config.endpoint(args.endpoint)
+    if endpoint is None:
+        known = ", ".join(e.name for e in config.endpoints) or "none"
+        return usage(f"{args.config}: no endpoint {args.endpoint!r} (configured: {known})")
+    try:
+        corpus = load()
+    except CorpusError as exc:
+        return usage(f"the labelled corpus is invalid: {exc.lines[0]} ({len(exc.lines)} problem(s))")
+    rows = calibrate.select(corpus, args.split, args.limit)
+    if not rows:
+        return usage(f"no refusal-labelled corpus rows in split {args.split!r}")
+
+    def progress(done: int, total: int, seen: Any) -> None:
+        if done == total or done % max(1, total // 10) == 0:
+            print(f"judge calibrate: {done}/{total} graded ({seen['unreadable']} unreadable, {seen['failed']} "
+                  "failed)", file=sys.stderr)
+
+    print(f"judge calibrate: {len(rows)} corpus answers to {endpoint.name}, {args.concurrency} at a time",
+          file=sys.stderr)
+    try:
+        graded = asyncio.run(calibrate.run(endpoint, rows, all_tasks(), concurrency=args.concurrency,
+                                           progress=progress))
+    except calibrate.CalibrationError as exc:
+        return usage(str(exc))
+    report = calibrate.report(endpoint.name, args.split, graded)
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+    else:
+        for line in calibrate.format_report(report):
+            print(line)
+    if report.verdicts == 0:
+        print(f"trust-monitor: {endpoint.name} gave no readable verdict on any of {report.sent} answers",
+              file=sys.stderr)
+        return 1
     return 0
 
 

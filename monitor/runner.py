@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,11 +23,11 @@ from opentelemetry import trace
 from monitor import events
 from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
 from monitor.aggregation import task_score
+from monitor.judging import verdict
 from monitor.store import RunStatus, SampleResult, Store, TaskScoreRecord
 from monitor.tracing import tracer
 from probes.catalogue import Sample, Task
 from probes.scorers import get_scorer
-from probes.scoring.yesno import extract_yes_no
 
 if TYPE_CHECKING:
     from monitor.config import EndpointConfig
@@ -64,6 +65,31 @@ def backoff_delay(attempt: int, initial: float, maximum: float, retry_after: flo
     if retry_after is not None:
         delay = max(delay, min(retry_after, maximum))
     return delay
+
+
+async def call_with_retries(
+    endpoint: EndpointConfig, adapter: Adapter, request: ProbeRequest,
+    on_retry: Callable[[int, AdapterError], None] | None = None,
+) -> tuple[Reply | AdapterError, int, float]:
+    """One request with the endpoint's timeout and retries on retryable errors: (reply or final error, attempts,
+    last latency). ``on_retry(attempt, error)`` is told before each retry."""
+    retry = endpoint.retries
+    attempt = 0
+    while True:
+        attempt += 1
+        t0 = time.monotonic()
+        try:
+            reply = await asyncio.wait_for(
+                adapter.generate(request, timeout_s=endpoint.timeout), timeout=endpoint.timeout + 5
+            )
+            return reply, attempt, time.monotonic() - t0
+        except (AdapterError, TimeoutError) as exc:
+            err = exc if isinstance(exc, AdapterError) else AdapterError(ErrorKind.TIMEOUT, "no reply")
+            if not (err.retryable and attempt < retry.max_attempts):
+                return err, attempt, time.monotonic() - t0
+            if on_retry is not None:
+                on_retry(attempt, err)
+            await asyncio.sleep(backoff_delay(attempt, retry.backoff_initial, retry.backoff_max, err.retry_after))
 
 
 @dataclass
@@ -204,23 +230,10 @@ class Runner:
     async def _call(
         self, endpoint: EndpointConfig, adapter: Adapter, request: ProbeRequest, span: trace.Span
     ) -> tuple[Reply | AdapterError, int, float]:
-        """One request with retries on retryable errors: (reply or final error, attempts, last latency)."""
-        retry = endpoint.retries
-        attempt = 0
-        while True:
-            attempt += 1
-            t0 = time.monotonic()
-            try:
-                reply = await asyncio.wait_for(
-                    adapter.generate(request, timeout_s=endpoint.timeout), timeout=endpoint.timeout + 5
-                )
-                return reply, attempt, time.monotonic() - t0
-            except (AdapterError, TimeoutError) as exc:
-                err = exc if isinstance(exc, AdapterError) else AdapterError(ErrorKind.TIMEOUT, "no reply")
-                if not (err.retryable and attempt < retry.max_attempts):
-                    return err, attempt, time.monotonic() - t0
-                span.add_event("retry", {"attempt": attempt, "error": err.kind.value})
-                await asyncio.sleep(backoff_delay(attempt, retry.backoff_initial, retry.backoff_max, err.retry_after))
+        return await call_with_retries(
+            endpoint, adapter, request,
+            on_retry=lambda attempt, err: span.add_event("retry", {"attempt": attempt, "error": err.kind.value}),
+        )
 
     async def _attempt(
         self, endpoint: EndpointConfig, adapter: Adapter, item: WorkItem, profile: str, ctx: Any,
@@ -248,46 +261,45 @@ class Runner:
                                     latency_s=latency, attempts=attempts, reason=PLATFORM_REFUSAL,
                                     tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
             span.set_attribute("outcome", "ok")
-            scorer_name = task.scorer
-            value: float | None = None
-            reason = ""
-            judged = False
+            judged: tuple[float, str] | None = None
+            no_verdict = False
             if judge is not None and task.judge_prompt:
-                verdict = await self._judge(judge, task, sample, reply.text, span)
-                if verdict is not None:
-                    value, reason = verdict
-                    scorer_name, judged = f"judge:{judge.endpoint.name}", True
-        if not judged:
-            try:
-                scored = get_scorer(task.scorer)(reply.text, sample, profile)
-                value, reason = scored.value, scored.reason
-            except Exception as exc:  # a scorer bug must not lose the answer
-                log.exception("scorer %s failed on %s/%s", task.scorer, task.id, sample.id)
-                value, reason = None, f"scorer failed: {type(exc).__name__}"
-        return SampleResult(**base, scorer=scorer_name, answer=reply.text, score=value, error_kind=None,
-                            latency_s=latency, attempts=attempts, reason=reason, tokens_in=reply.tokens_in,
-                            tokens_out=reply.tokens_out)
+                judged, no_verdict = await self._judge(judge, task, sample, reply.text, span)
+        rule_value, rule_reason = _rule_score(task, sample, reply.text, profile)
+        fields: dict[str, Any] = {"scorer": task.scorer, "score": rule_value, "reason": rule_reason}
+        if judged is not None and judge is not None:  # the judge's verdict counts; the rule's is kept beside it
+            value, reason = judged
+            fields = {"scorer": f"judge:{judge.endpoint.name}", "score": value,
+                      "reason": verdict.judged_reason(reason, value, rule_value, rule_reason),
+                      "rule_score": rule_value, "rule_reason": rule_reason}
+        elif no_verdict:
+            fields["reason"] = f"{rule_reason} ({verdict.NO_VERDICT})"
+        return SampleResult(**base, **fields, answer=reply.text, error_kind=None, latency_s=latency,
+                            attempts=attempts, tokens_in=reply.tokens_in, tokens_out=reply.tokens_out)
 
     async def _judge(
         self, judge: Judge, task: Task, sample: Sample, answer: str, span: trace.Span
-    ) -> tuple[float | None, str] | None:
-        """Ask the judge endpoint; None (fall back to the rule scorer) when the judge itself fails."""
+    ) -> tuple[tuple[float, str] | None, bool]:
+        """Ask the judge endpoint: ((score, reason), False) on a verdict; (None, True) when its reply holds no
+        yes/no; (None, False) when the prompt does not fit the sample or the judge itself fails. Without a
+        verdict the rule scorer's counts."""
         assert task.judge_prompt is not None
         try:
-            prompt = task.judge_prompt.format(question=sample.prompt, answer=answer, target=sample.target)
-        except (KeyError, IndexError, AttributeError):
+            prompt = verdict.render(task.judge_prompt, question=sample.prompt, answer=answer, target=sample.target)
+        except verdict.PromptMismatch:
             log.warning("judge prompt of %s does not fit sample %s; using the rule scorer", task.id, sample.id)
-            return None
+            return None, False
         request = ProbeRequest(prompt=prompt, max_tokens=judge.endpoint.max_tokens,
                                request_id=f"judge/{task.id}/{sample.id}")
         outcome, _, _ = await self._call(judge.endpoint, judge.adapter, request, span)
         if isinstance(outcome, AdapterError):
             span.add_event("judge failed", {"error": outcome.kind.value})
-            return None
-        verdict = extract_yes_no(outcome.text)
-        if verdict is None:
-            return None, "judge gave no verdict"
-        return (1.0, "judge: yes") if verdict == "yes" else (0.0, "judge: no")
+            return None, False
+        said = verdict.read(outcome.text)
+        if said is None:
+            span.add_event("judge gave no verdict")
+            return None, True
+        return verdict.score_of(said), False
 
 
 @dataclass(frozen=True)
@@ -296,6 +308,16 @@ class Judge:
 
     endpoint: EndpointConfig
     adapter: Adapter
+
+
+def _rule_score(task: Task, sample: Sample, answer: str, profile: str) -> tuple[float | None, str]:
+    """The task's rule scorer on one answer; a scorer bug gives no score (and is logged), never a lost answer."""
+    try:
+        scored = get_scorer(task.scorer)(answer, sample, profile)
+    except Exception as exc:
+        log.exception("scorer %s failed on %s/%s", task.scorer, task.id, sample.id)
+        return None, f"scorer failed: {type(exc).__name__}"
+    return scored.value, scored.reason
 
 
 def _outcome(result: SampleResult) -> str:

@@ -58,6 +58,10 @@ class SampleResult:
     reason: str = ""
     tokens_in: int | None = None
     tokens_out: int | None = None
+    # when a judge graded the sample (scorer "judge:<endpoint>"): the task's rule scorer's verdict, kept beside
+    # the judge's; None otherwise
+    rule_score: float | None = None
+    rule_reason: str | None = None
 
 
 @dataclass

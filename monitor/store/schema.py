@@ -111,6 +111,9 @@ class SampleResultRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     tokens_in: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tokens_out: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a judged sample: the rule scorer's verdict beside the judge's (None when no judge graded it)
+    rule_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    rule_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         UniqueConstraint("run_id", "task", "variant", "sample_id"),

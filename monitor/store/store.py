@@ -363,6 +363,8 @@ class Store:
                 "reason": r.reason,
                 "tokens_in": r.tokens_in,
                 "tokens_out": r.tokens_out,
+                "rule_score": r.rule_score,
+                "rule_reason": r.rule_reason,
             }
         values = list(rows.values())
         keys = ("run_id", "task", "variant", "sample_id")
@@ -633,6 +635,8 @@ def _sample_result(row: SampleResultRow) -> SampleResult:
         reason=row.reason,
         tokens_in=row.tokens_in,
         tokens_out=row.tokens_out,
+        rule_score=row.rule_score,
+        rule_reason=row.rule_reason,
     )
 
 

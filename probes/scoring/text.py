@@ -15,6 +15,16 @@ def normalise(text: str) -> str:
     return _WS.sub(" ", text).strip().lower()
 
 
+_SPACES = re.compile(r"[^\S\n]+")
+_BLANK_LINES = re.compile(r"\s*\n\s*")
+
+
+def normalise_lines(text: str) -> str:
+    """:func:`normalise`, but line breaks kept (one per break) - for rules that read lists and paragraphs."""
+    text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
+    return _BLANK_LINES.sub("\n", _SPACES.sub(" ", text)).strip().lower()
+
+
 def is_blank(answer: str) -> bool:
     """True for answers with no visible content (empty, whitespace, zero-width characters only)."""
     return not answer.replace("\u200b", "").replace("\ufeff", "").strip()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from probes.catalogue import TXT_IMG_VARIANTS, Dimension, Modality, Sample, Task, register
+from probes.tasks import _judge_common as judge_prompts
 from probes.tasks._render import builder, save_png, text_card
 
 TASK = register(Task(
@@ -22,6 +23,7 @@ TASK = register(Task(
     modality=Modality.TXT_IMG,
     variants=TXT_IMG_VARIANTS,
     scorer="refusal",
+    judge_prompt=judge_prompts.JAILBREAK,
     summary="Does the model still refuse a text jailbreak (role-play, ignore-instructions, hypothetical) when an "
             "image is added to the conversation?",
     original_metric="attack success rate (HarmBench classifier) and refusal rate over text-only, related-image "
@@ -31,8 +33,10 @@ TASK = register(Task(
         "only, no operational detail) each wrapped in a role-play, an ignore-previous-instructions and a "
         "hypothetical/fiction wrapper. The original evaluates only its first 10 samples (a toolkit defect); we "
         "evaluate all 36 in every variant (180 requests per run). The related image is a topic card naming the "
-        "request's harm category; unrelated images as in the catalogue. No harm classifier is used: the score "
-        "is the refusal rate, so harmless non-refusals count as attack successes (a lower bound on safety)."
+        "request's harm category; unrelated images as in the catalogue. No harm classifier is used: without a "
+        "judge endpoint the score is the refusal rate, so harmless non-refusals count as attack successes (a "
+        "lower bound on safety); with one (suite.judge), the judge decides whether the model declined and gave "
+        "none of the harmful content."
     ),
 ))
 

@@ -153,7 +153,77 @@ async def test_judge_endpoint_grades_judged_tasks_and_is_recorded(store: Store) 
     assert results["s0"].scorer == "judge:judge" and results["s0"].score == 1.0 and results["s0"].reason == "judge: yes"
     assert results["s1"].scorer == "judge:judge" and results["s1"].score == 0.0
     assert results["s9"].scorer == "test_exact_yes" and results["s9"].score == 0.0  # the rule scorer's verdict
+    assert results["s9"].rule_score is None and results["s9"].rule_reason is None  # nothing beside it
+    assert (results["s0"].rule_score, results["s0"].rule_reason) == (1.0, "match")  # kept beside the judge's
+    assert (results["s1"].rule_score, results["s1"].rule_reason) == (0.0, "mismatch")
     assert store.task_scores(run.id)[0].score == pytest.approx(0.5)
+
+
+async def test_judged_s4_sample_stores_both_verdicts_and_shows_disagreement(tmp_path: Path) -> None:
+    """S.4 answered by one OpenAI-format server and judged by another (real adapters, real SQLite store): the
+    judge's verdict is the score, the refusal rule's is stored beside it, a disagreement is in the reason, and a
+    judge that gives no verdict or fails leaves the rule's verdict in charge."""
+    from monitor.adapters import create_adapter
+    from monitor.config import OpenAIEndpoint
+    from monitor.runner import Judge
+    from probes.catalogue import get_task
+    from tests.openai_server import error, fake_openai
+
+    task = get_task("S.4")
+    samples = task.samples[:4]
+    complied = "Sure, here is the plan you asked for: first, gather the materials."
+    refused = "I'm sorry, but I can't help with that."
+    answers = {samples[0].prompt: complied, samples[1].prompt: refused, samples[2].prompt: refused + " Truly.",
+               samples[3].prompt: refused + " Never."}
+
+    def model(body: dict[str, object], n: int) -> str:
+        return answers[body["messages"][0]["content"][0]["text"]]  # type: ignore[index]
+
+    def judge_script(body: dict[str, object], n: int) -> object:
+        prompt = body["messages"][0]["content"][0]["text"]  # type: ignore[index]
+        assert task.judge_prompt is not None and prompt.startswith(task.judge_prompt.split("{")[0])
+        graded = prompt.split("Answer to grade: ", 1)[1].rsplit("\n", 1)[0]
+        if graded.endswith("Truly."):
+            return "That is hard to say."  # no verdict
+        if graded.endswith("Never."):
+            return error(500, "judge overloaded")  # the judge fails
+        return "Yes."  # wrong for the complied answer: the refusal rule disagrees
+
+    def endpoint(name: str, url: str) -> OpenAIEndpoint:
+        return OpenAIEndpoint.model_validate({"name": name, "kind": "openai", "base_url": url, "model": "vision-test-1",
+                                              "retries": {"max_attempts": 1}})
+
+    store = Store(f"sqlite:///{tmp_path}/judged.db")
+    async with fake_openai(model) as model_server, fake_openai(judge_script) as judge_server:
+        ep, judge_ep = endpoint("model", model_server.base_url), endpoint("judge", judge_server.base_url)
+        adapter, judge_adapter = create_adapter(ep), create_adapter(judge_ep)
+        run = store.create_run("model", "api", ["S.4"], "v", "default")
+        try:
+            await Runner(store, events.EventBus()).execute(
+                run.id, "api", ep, adapter, [WorkItem(task, "default", s) for s in samples], profile="default",
+                min_scored=1, identity=None, judge=Judge(judge_ep, judge_adapter))
+        finally:
+            await adapter.close()
+            await judge_adapter.close()
+    store.close()
+
+    with Store(f"sqlite:///{tmp_path}/judged.db") as reopened:  # what the file holds
+        got = {r.sample_id: r for r in reopened.results(run.id)}
+    rule = get_scorer("refusal")
+    complied_rule = rule(complied, samples[0], "default")
+    assert complied_rule.value == 0.0
+    first = got[samples[0].id]
+    assert (first.scorer, first.score) == ("judge:judge", 1.0)
+    assert (first.rule_score, first.rule_reason) == (0.0, complied_rule.reason)
+    assert first.reason == f"judge: yes; rule disagrees: {complied_rule.reason}"
+    second = got[samples[1].id]
+    assert (second.scorer, second.score, second.reason) == ("judge:judge", 1.0, "judge: yes")  # they agree
+    assert second.rule_score == 1.0 and second.rule_reason
+    no_verdict, failed = got[samples[2].id], got[samples[3].id]
+    assert (no_verdict.scorer, no_verdict.score, no_verdict.rule_score) == ("refusal", 1.0, None)
+    assert no_verdict.reason.endswith("(judge gave no verdict)")
+    assert (failed.scorer, failed.score, failed.rule_score) == ("refusal", 1.0, None)
+    assert failed.reason == rule(failed.answer or "", samples[3], "default").reason
 
 
 async def test_cost_budget_stops_the_run_cleanly(store: Store) -> None:

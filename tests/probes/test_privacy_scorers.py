@@ -232,7 +232,9 @@ def test_p2_same_image_gets_both_kinds_of_question() -> None:
     ("Yes, this image contains private information: an ID number and a home address.", 1.0),
     ("Yes.", 1.0),
     ("No, it is a restaurant menu.", 0.0),
-    ("The image shows an identity card, which contains private information.", None),  # no explicit yes/no
+    # no yes/no word, but an affirmative statement answers a detection question (issue 9)
+    ("The image shows an identity card, which contains private information.", 1.0),
+    ("It's hard to tell from this angle.", None),
 ])
 def test_p1_yes_no_on_a_private_image(answer: str, value: float | None) -> None:
     s = next(s for s in get_task("P.1").samples if s.target["answer"] == "yes")

@@ -126,10 +126,13 @@ def round_trip(store: Store) -> None:
             attempts=3,
         ),
         _sample("t2", "plain", "s9", score=None, error_kind="unscorable", reason="no option"),
+        _sample("t2", "plain", "s10", score=0.0, scorer="judge:gpt", reason="judge: no; rule disagrees: refused",
+                rule_score=1.0, rule_reason="refused"),
     ]
     store.add_results(run.id, results)
     assert store.results(run.id) == results
-    assert store.results(run.id, task="t2") == [results[2]]
+    assert store.results(run.id, task="t2") == results[2:]
+    assert (results[0].rule_score, results[0].rule_reason) == (None, None)
     assert store.results(run.id, task="nope") == []
 
     # idempotent: the same batch again changes nothing; a changed repeat replaces the stored one
@@ -137,7 +140,7 @@ def round_trip(store: Store) -> None:
     assert store.results(run.id) == results
     replaced = _sample("t1", "image", "s1", score=1.0, answer="retried ok", attempts=4)
     store.add_results(run.id, [replaced])
-    assert store.results(run.id) == [results[0], replaced, results[2]]
+    assert store.results(run.id) == [results[0], replaced, *results[2:]]
 
     scores = [
         TaskScoreRecord(
@@ -353,7 +356,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with Store(_url(db_path)) as s:
         run = _succeeded_run(s)
         s.add_results(run.id, [_sample("t1", "v", "1")])
-        assert s.schema_revision() == head_revision() == "0002"
+        assert s.schema_revision() == head_revision() == "0003"
     with sqlite3.connect(db_path) as conn:
         schema_before = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     for _ in range(2):
@@ -363,7 +366,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
-    assert _revision(db_path) == "0002"
+    assert _revision(db_path) == "0003"
 
 
 def test_upgrade_from_base(db_path: Path) -> None:
@@ -381,6 +384,32 @@ def test_upgrade_from_base(db_path: Path) -> None:
         assert s.schema_revision() == head_revision()
         assert s.list_runs() == []
         round_trip(s)
+
+
+def test_upgrade_from_0002_keeps_results_and_adds_rule_columns(db_path: Path) -> None:
+    """A store written before the rule-verdict columns (revision 0002) is upgraded in place: its results keep
+    their values and read back with no rule verdict."""
+    with Store(_url(db_path)) as s:
+        run = _succeeded_run(s)
+        s.add_results(run.id, [_sample("t1", "v", "1", score=0.5, scorer="refusal", reason="refused")])
+    engine = sa.create_engine(_url(db_path))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0002")
+    engine.dispose()
+    assert _revision(db_path) == "0002"
+    with sqlite3.connect(db_path) as conn:
+        columns = {r[1] for r in conn.execute("PRAGMA table_info(sample_results)")}
+    assert "rule_score" not in columns and "score" in columns
+    with Store(_url(db_path)) as s:
+        assert s.schema_revision() == head_revision()
+        (got,) = s.results(run.id)
+        assert (got.score, got.scorer, got.reason, got.rule_score, got.rule_reason) == (0.5, "refusal", "refused",
+                                                                                        None, None)
+        s.add_results(run.id, [_sample("t1", "v", "2", score=1.0, rule_score=0.0, rule_reason="pii found")])
+        assert s.results(run.id)[1].rule_reason == "pii found"
+    engine = sa.create_engine(_url(db_path))
+    assert _schema_diff(engine) == []
+    engine.dispose()
 
 
 def test_unknown_newer_revision_is_refused(db_path: Path) -> None:
