@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install stubs demo demo-update demo-rollback test lint system-deps clean
+.PHONY: install stubs demo demo-update demo-rollback compose-repo compose-update compose-rollback deploy-check test lint \
+	system-deps clean
 
 install: $(STAMP)
 
@@ -16,7 +17,7 @@ $(STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools wheel
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[demo,dev,postgres]'
+	$(BIN)/pip install --quiet -e '.[demo,dev,postgres,dashboards]'
 	$(BIN)/python -m monitor.api.stubs
 	touch $@
 
@@ -39,8 +40,8 @@ test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check monitor probes tests deploy bench
-	$(BIN)/mypy monitor probes
+	$(BIN)/ruff check monitor probes tests deploy bench dashboards
+	$(BIN)/mypy monitor probes dashboards
 
 demo: $(STAMP)
 	$(BIN)/python deploy/demo_model/build_model.py --out var/demo-model
@@ -55,6 +56,24 @@ demo-update:
 demo-rollback:
 	rm var/triton-repo/llava_demo/2
 	@echo "version 2 removed: Triton serves version 1 again"
+
+# deploy/compose/docker-compose.yml: the model repository its Triton service mounts (docs/deploy.md), and the
+# same unsafe update there (the repository holds copies: links to this machine's paths do not resolve in a container).
+compose-repo: $(STAMP)
+	$(BIN)/python deploy/demo_model/build_model.py --out var/demo-model
+	$(BIN)/python deploy/demo_model/train_versions.py --base var/demo-model --out var/demo-versions
+	$(BIN)/python deploy/compose/model_repository.py init --live 1
+
+compose-update:
+	$(BIN)/python deploy/compose/model_repository.py roll-out 2
+
+compose-rollback:
+	$(BIN)/python deploy/compose/model_repository.py roll-back 2
+
+# Regenerate the Kubernetes PrometheusRule and dashboard ConfigMaps, replay the Dockerfile without Docker.
+deploy-check: $(STAMP)
+	$(BIN)/python deploy/kubernetes/generate.py --check
+	$(BIN)/python deploy/docker/check_dockerfile.py
 
 clean:
 	rm -rf var/ build/ *.egg-info monitor/api/_generated

@@ -10,6 +10,8 @@ Rules (see docs/scoring.md):
   Dimension = mean of its sub-dimensions (our addition). Overall = mean of the sub-dimensions, as in the
   original. Each only from a complete set: every task of the group that the endpoint runs must have a score,
   otherwise the group has none (with the reason), never a mean over whatever happened to be scored.
+- Sub-dimension and dimension scores carry a 95% interval too, combined from their parts' intervals as a weighted
+  sum of independent estimates (the same rule as the cross-modal tasks).
 """
 
 from __future__ import annotations
@@ -107,10 +109,16 @@ def _combine_txt_img(
         g.n < per_group_min for g in present.values()
     ):
         return None
-    wsum = sum(weights[k] for k in present)
-    mean = sum(weights[k] * g.mean for k, g in present.items()) / wsum
-    # independent groups: var = Σ (w/W)² σ², σ from each group's interval half-width
-    var = sum((weights[k] / wsum) ** 2 * ((g.high - g.low) / (2 * Z95)) ** 2 for k, g in present.items())
+    return weighted_estimate([(weights[k], g.mean, g.low, g.high) for k, g in present.items()])
+
+
+def weighted_estimate(parts: Iterable[tuple[float, float, float, float]]) -> tuple[float, float, float]:
+    """(weight, mean, low, high) of independent estimates -> their weighted mean and its 95% interval:
+    var = Σ (w/W)² σ², each σ from its interval's half-width."""
+    items = list(parts)
+    wsum = sum(w for w, _, _, _ in items)
+    mean = sum(w * m for w, m, _, _ in items) / wsum
+    var = sum((w / wsum) ** 2 * ((high - low) / (2 * Z95)) ** 2 for w, _, low, high in items)
     half = Z95 * math.sqrt(var)
     return mean, max(0.0, mean - half), min(1.0, mean + half)
 
@@ -125,6 +133,8 @@ class Aggregate:
     subdimension_of: dict[str, str] = field(default_factory=dict)
     # group (sub-dimension, dimension or "overall") -> why it has no score
     missing: dict[str, str] = field(default_factory=dict)
+    # scored sub-dimension or dimension -> its 95% interval (low, high)
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def aggregate(tasks: Mapping[str, Task], scores: Iterable[TaskScoreRecord], required: Iterable[str] | None = None,
@@ -164,9 +174,16 @@ def aggregate(tasks: Mapping[str, Task], scores: Iterable[TaskScoreRecord], requ
                 out.missing[sub] = "; ".join(gaps)
                 continue
             weights = SUBDIMENSION_WEIGHTS.get(sub, {})
-            w = [weights.get(t, 1.0) for t in members]
-            values = [by_task[t].score or 0.0 for t in members]
-            out.subdimensions[sub] = sum(wi * v for wi, v in zip(w, values, strict=True)) / sum(w)
+            parts: list[tuple[float, float, float, float]] = []
+            for t in members:
+                rec = by_task[t]
+                value = rec.score or 0.0
+                low = rec.ci_low if rec.ci_low is not None else value
+                high = rec.ci_high if rec.ci_high is not None else value
+                parts.append((weights.get(t, 1.0), value, low, high))
+            mean, low, high = weighted_estimate(parts)
+            out.subdimensions[sub] = mean
+            out.intervals[sub] = (low, high)
         if not dim_subs:
             continue
         in_scope.extend(dim_subs)
@@ -174,7 +191,10 @@ def aggregate(tasks: Mapping[str, Task], scores: Iterable[TaskScoreRecord], requ
         if lacking:
             out.missing[dim.value] = f"sub-dimension {', '.join(lacking)} has no score"
         else:
-            out.dimensions[dim.value] = sum(out.subdimensions[s] for s in dim_subs) / len(dim_subs)
+            mean, low, high = weighted_estimate(
+                [(1.0, out.subdimensions[s], *out.intervals[s]) for s in dim_subs])
+            out.dimensions[dim.value] = mean
+            out.intervals[dim.value] = (low, high)
     if in_scope:
         lacking = [sub for sub in in_scope if sub not in out.subdimensions]
         if lacking:

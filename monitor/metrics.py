@@ -53,6 +53,16 @@ class Metrics:
                                           ("endpoint", "dimension"), registry=r)
         self.subdimension_score = Gauge("trust_subdimension_score", "Sub-dimension score in [0,1].",
                                         ("endpoint", "dimension", "subdimension"), registry=r)
+        self.subdimension_ci_low = Gauge("trust_subdimension_score_ci_low",
+                                         "Lower bound of the sub-dimension score's 95% interval.",
+                                         ("endpoint", "dimension", "subdimension"), registry=r)
+        self.subdimension_ci_high = Gauge("trust_subdimension_score_ci_high",
+                                          "Upper bound of the sub-dimension score's 95% interval.",
+                                          ("endpoint", "dimension", "subdimension"), registry=r)
+        self.dimension_ci_low = Gauge("trust_dimension_score_ci_low", "Lower bound of the dimension score's 95% "
+                                      "interval.", ("endpoint", "dimension"), registry=r)
+        self.dimension_ci_high = Gauge("trust_dimension_score_ci_high", "Upper bound of the dimension score's 95% "
+                                       "interval.", ("endpoint", "dimension"), registry=r)
         self.dimension_score = Gauge("trust_dimension_score",
                                      "Dimension score in [0,1]: mean of its scored sub-dimensions.",
                                      ("endpoint", "dimension"), registry=r)
@@ -163,6 +173,12 @@ class Metrics:
         self._replace(self.subdimension_score, ep,
                       {(ep, agg.subdimension_of[s], s): v for s, v in agg.subdimensions.items()})
         self._replace(self.dimension_score, ep, {(ep, d): v for d, v in agg.dimensions.items()})
+        for bound, sub_gauge, dim_gauge in ((0, self.subdimension_ci_low, self.dimension_ci_low),
+                                            (1, self.subdimension_ci_high, self.dimension_ci_high)):
+            self._replace(sub_gauge, ep, {(ep, agg.subdimension_of[s], s): agg.intervals[s][bound]
+                                          for s in agg.subdimensions if s in agg.intervals})
+            self._replace(dim_gauge, ep, {(ep, d): agg.intervals[d][bound] for d in agg.dimensions
+                                          if d in agg.intervals})
         self._replace(self.overall_score, ep, {} if agg.overall is None else {(ep,): agg.overall})
 
         regression: dict[tuple[str, ...], float] = {}

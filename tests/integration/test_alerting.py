@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,8 @@ from aiohttp import web
 from monitor.config import Config
 from monitor.service import Service
 from tests.integration.test_service import free_port
-from tests.triton_repository import RepositoryServer, build_demo_versions, running_repository_server
+from tests.promstack import api_get, binary, start_prometheus, stop, wait_ready
+from tests.triton_repository import RepositoryServer
 
 pytestmark = [pytest.mark.triton]
 
@@ -43,36 +42,6 @@ ALERTMANAGER_YML = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
 TASKS: list[str] | str = (["S.1", "S.2", "S.3", "S.4", "S.5", "S.6", "T.1", "R.1", "F.5", "P.1"]
                           if os.environ.get("TRUST_E2E_TASKS") != "all" else "all")
 FIRE_TIMEOUT_S = 300.0
-
-
-def _binary(*names: str) -> str:
-    for name in names:
-        path = shutil.which(name)
-        if path is not None:
-            return path
-    if os.environ.get("CI"):
-        pytest.fail(f"{names[0]} is not installed; `make test` installs it")
-    pytest.skip(f"{names[0]} is not installed (make system-deps)")
-
-
-@pytest.fixture(scope="module")
-def versions() -> Path:
-    missing = [m for m in ("pytriton", "torch", "transformers", "tritonclient") if not _importable(m)]
-    if missing:
-        pytest.skip(f"the demo versions need {', '.join(missing)} (pip install -e '.[demo]')")
-    return build_demo_versions()
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
-@pytest.fixture
-def triton(versions: Path) -> Iterator[RepositoryServer]:
-    with running_repository_server(versions, live="1") as server:
-        yield server
 
 
 class Receiver:
@@ -113,36 +82,17 @@ def _prometheus_config(tmp: Path, monitor: str, alertmanager: str) -> Path:
     return out
 
 
-async def _get(base: str, path: str, **params: str) -> Any:
-    async with aiohttp.ClientSession() as s, s.get(f"{base}{path}", params=params) as r:
-        body = await r.json()
-    assert body["status"] == "success", body
-    return body["data"]
-
-
 async def _alerts(base: str) -> list[dict[str, Any]]:
     try:
-        return list((await _get(base, "/api/v1/alerts"))["alerts"])
+        return list((await api_get(base, "/api/v1/alerts"))["alerts"])
     except aiohttp.ClientError:
         return []
 
 
-async def _wait_ready(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
-    for _ in range(120):
-        assert proc.poll() is None, f"{what} exited at start-up"
-        try:
-            async with aiohttp.ClientSession() as s, s.get(url) as r:
-                if r.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.25)
-    pytest.fail(f"{what} not ready after 30 s")
-
-
-async def test_unsafe_update_pages_and_unchanged_rerun_does_not(tmp_path: Path, triton: RepositoryServer) -> None:
-    prometheus = _binary("prometheus")
-    alertmanager = _binary("prometheus-alertmanager", "alertmanager")
+async def test_unsafe_update_pages_and_unchanged_rerun_does_not(tmp_path: Path, triton_repo: RepositoryServer) -> None:
+    triton = triton_repo
+    binary("prometheus")  # skips (or fails under CI) before anything starts
+    alertmanager = binary("prometheus-alertmanager", "alertmanager")
     receiver = Receiver()
     app = web.Application()
     app.router.add_post("/{kind}", receiver.handle)
@@ -170,15 +120,13 @@ async def test_unsafe_update_pages_and_unchanged_rerun_does_not(tmp_path: Path, 
          f"--storage.path={tmp_path}/am", f"--web.listen-address=127.0.0.1:{am_port}",
          "--cluster.listen-address="],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    prom_proc = subprocess.Popen(
-        [prometheus, f"--config.file={_prometheus_config(tmp_path, monitor_http, f'127.0.0.1:{am_port}')}",
-         f"--storage.tsdb.path={tmp_path}/tsdb", f"--web.listen-address=127.0.0.1:{prom_port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prom_proc = start_prometheus(_prometheus_config(tmp_path, monitor_http, f"127.0.0.1:{am_port}"), tmp_path,
+                                 prom_port)
     prom = f"http://127.0.0.1:{prom_port}"
     service = Service(config)
     try:
-        await _wait_ready(f"http://127.0.0.1:{am_port}/-/ready", am_proc, "alertmanager")
-        await _wait_ready(f"{prom}/-/ready", prom_proc, "prometheus")
+        await wait_ready(f"http://127.0.0.1:{am_port}/-/ready", am_proc, "alertmanager")
+        await wait_ready(f"{prom}/-/ready", prom_proc, "prometheus")
         await service.start()
 
         # version 1: the start-up run, then an unchanged rerun
@@ -197,7 +145,7 @@ async def test_unsafe_update_pages_and_unchanged_rerun_does_not(tmp_path: Path, 
         assert judged_safety == {"safety": "ok", "jailbreaking": "ok"}, verdicts
         # Prometheus has seen the unchanged rerun's verdicts and evaluated the rules on them: nothing fires
         for _ in range(60):
-            seen = await _get(prom, "/api/v1/query", query='trust_dimension_regression{dimension="safety"}')
+            seen = await api_get(prom, "/api/v1/query", query='trust_dimension_regression{dimension="safety"}')
             if seen["result"]:
                 break
             await asyncio.sleep(0.5)
@@ -247,7 +195,5 @@ async def test_unsafe_update_pages_and_unchanged_rerun_does_not(tmp_path: Path, 
               f"-> page at the Alertmanager receiver: {notified_at - switched:.1f}s")
     finally:
         await service.stop()
-        for proc in (prom_proc, am_proc):
-            proc.terminate()
-            proc.wait(timeout=15)
+        stop(prom_proc, am_proc)
         await runner.cleanup()

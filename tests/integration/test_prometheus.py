@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +11,9 @@ import pytest
 
 from monitor.service import Service
 from tests.integration.test_service import Running, free_port, make_config, pb2
+from tests.promstack import binary, start_prometheus, stop
 
 pytestmark = [pytest.mark.triton]
-
-
-def _prometheus() -> str:
-    path = shutil.which("prometheus")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("prometheus is not installed; `make test` installs it (apt-get install prometheus)")
-        pytest.skip("prometheus is not installed (make prometheus)")
-    return path
 
 
 async def _query(base: str, expr: str) -> list[dict[str, Any]]:
@@ -35,7 +24,7 @@ async def _query(base: str, expr: str) -> list[dict[str, Any]]:
 
 
 async def test_prometheus_scrapes_scores(tmp_path: Path, triton_server: Any) -> None:
-    binary = _prometheus()
+    binary("prometheus")  # skips (or fails under CI) before anything starts
     service = Service(make_config(tmp_path, triton_server.grpc_port))
     await service.start()
     running = Running(service)
@@ -45,10 +34,7 @@ async def test_prometheus_scrapes_scores(tmp_path: Path, triton_server: Any) -> 
         "scrape_configs:\n"
         f"  - job_name: trust-monitor\n    static_configs: [{{targets: ['{service.config.server.http_listen}']}}]\n"
     )
-    proc = subprocess.Popen(
-        [binary, f"--config.file={tmp_path}/prometheus.yml", f"--storage.tsdb.path={tmp_path}/tsdb",
-         f"--web.listen-address=127.0.0.1:{prom_port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = start_prometheus(tmp_path / "prometheus.yml", tmp_path, prom_port)
     base = f"http://127.0.0.1:{prom_port}"
     try:
         run = await running.stub.StartRun(pb2.StartRunRequest(endpoint="demo", tasks=["S.4", "P.6"]))
@@ -70,7 +56,6 @@ async def test_prometheus_scrapes_scores(tmp_path: Path, triton_server: Any) -> 
         up = await _query(base, 'up{job="trust-monitor"}')
         assert up and up[0]["value"][1] == "1"
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
         await running.channel.close()
         await service.stop()

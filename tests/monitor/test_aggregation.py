@@ -98,6 +98,28 @@ def test_hierarchy() -> None:
     assert agg.overall == pytest.approx((0.8 + 0.4 + 0.4 / 0.7) / 3)
 
 
+def test_group_intervals_combine_their_parts_as_independent_estimates() -> None:
+    tasks = {
+        "T.1": _task("T.1", "inherent_deficiency", Dimension.TRUTHFULNESS),
+        "T.5": _task("T.5", "misguided_mistakes", Dimension.TRUTHFULNESS),
+        "T.6": _task("T.6", "misguided_mistakes", Dimension.TRUTHFULNESS),
+    }
+    z = 1.959963984540054
+    recs = [TaskScoreRecord("T.1", 0.8, 0.7, 0.9, 30, 0, 0), TaskScoreRecord("T.5", 0.4, 0.3, 0.5, 30, 0, 0),
+            TaskScoreRecord("T.6", 0.6, 0.4, 0.8, 30, 0, 0)]
+    agg = aggregate(tasks, recs)
+    # one task: its own interval
+    assert agg.intervals["inherent_deficiency"] == pytest.approx((0.7, 0.9))
+    # two tasks, equal weights: sd = sqrt((0.1/z)^2 + (0.2/z)^2) / 2
+    half = z * math.sqrt((0.1 / z) ** 2 + (0.2 / z) ** 2) / 2
+    assert agg.subdimensions["misguided_mistakes"] == pytest.approx(0.5)
+    assert agg.intervals["misguided_mistakes"] == pytest.approx((0.5 - half, 0.5 + half))
+    # the dimension combines its sub-dimensions the same way; narrower than either part's interval
+    dim_half = z * math.sqrt((0.1 / z) ** 2 + (half / z) ** 2) / 2
+    assert agg.intervals["truthfulness"] == pytest.approx((0.65 - dim_half, 0.65 + dim_half))
+    assert dim_half < min(0.1, half)
+
+
 def test_groups_need_every_task_they_hold() -> None:
     tasks = {
         "T.1": _task("T.1", "inherent_deficiency", Dimension.TRUTHFULNESS),
