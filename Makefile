@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install stubs demo demo-update demo-rollback compose-repo compose-update compose-rollback deploy-check test lint \
+.PHONY: install stubs demo demo-update demo-rollback compose-repo compose-update compose-rollback deploy-check test bench lint \
 	system-deps clean
 
 install: $(STAMP)
@@ -24,10 +24,12 @@ $(STAMP): pyproject.toml setup.py
 stubs: $(STAMP)
 	$(BIN)/python -m monitor.api.stubs
 
-# System packages the tests use for real: Prometheus (+ promtool), Alertmanager (+ amtool), PostgreSQL server.
+# System packages the tests use for real: Prometheus (+ promtool), Alertmanager (+ amtool), PostgreSQL server,
+# Chromium (the report pages' browser test drives it through Playwright; no browser download).
 system-deps:
 	@missing=""; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
@@ -38,6 +40,10 @@ system-deps:
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# Performance figures beside their targets (bench/README.md); writes bench/RESULTS.md. Under 10 minutes.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check monitor probes tests deploy bench dashboards

@@ -23,6 +23,11 @@ def _add_client_args(p: argparse.ArgumentParser) -> None:
                    help="environment variable holding the API token, if the server requires one")
 
 
+def _add_config_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default=os.environ.get("TRUST_MONITOR_CONFIG"),
+                   help="the monitor's YAML config file, for its store and suite (env TRUST_MONITOR_CONFIG)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trust-monitor", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -86,6 +91,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("run_id")
     c.add_argument("--json", action="store_true")
     _add_client_args(c)
+    c = rsub.add_parser("report", help="write a run's report page as one self-contained HTML file (images inlined), "
+                        "read from the store of the config")
+    c.add_argument("run_id")
+    c.add_argument("--html", required=True, metavar="FILE", help="the file to write")
+    _add_config_arg(c)
+
+    p = sub.add_parser("labels", help="reviewer verdicts as labelled answers")
+    lsub = p.add_subparsers(dest="labels_command", required=True)
+    c = lsub.add_parser("export", help="reviewer verdicts that say what an answer is, as rows of the refusal / "
+                        "yes-no corpus (probes/eval/corpus), JSON lines")
+    c.add_argument("--out", metavar="FILE", help="write here (default: standard output)")
+    c.add_argument("--pass", dest="pass_name", default="review",
+                   help="the corpus pass the rows belong to (their ids start with it; default %(default)s)")
+    _add_config_arg(c)
 
     p = sub.add_parser("judge", help="judge endpoints")
     jsub = p.add_subparsers(dest="judge_command", required=True)
@@ -125,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "compare": _compare,
         "power": _power,
         "judge": _judge_calibrate,
+        "labels": _labels_export,
     }
     try:
         return handlers[args.command](args)
@@ -554,8 +574,107 @@ def _judge_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_store(args: argparse.Namespace, what: str) -> tuple[Any, Any] | None:
+    """The config and its store for a command that reads the store itself; None after saying why not."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from monitor.store import Store, StoreSchemaError
+
+    if not args.config:
+        print(f"trust-monitor: {what} reads the monitor's store: give --config PATH (or TRUST_MONITOR_CONFIG)",
+              file=sys.stderr)
+        return None
+    config = _load_config(args.config)
+    if config is None:
+        return None
+    password = config.store.password.reveal() if config.store.password else None
+    try:
+        store = Store(config.store.url, password=password)
+    except (StoreSchemaError, SQLAlchemyError, OSError) as exc:
+        print(f"trust-monitor: cannot open the store: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return None
+    return config, store
+
+
+def _write(path: str, text: str) -> str | None:
+    """Write ``text`` to ``path`` whole (a temporary file renamed into place); the error in words, or None."""
+    from pathlib import Path
+
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return f"cannot write {path}: {exc.strerror}"
+    return None
+
+
+def _runs_report(args: argparse.Namespace) -> int:
+    from monitor.web.render import Renderer
+    from monitor.web.sources import local_sources
+    from monitor.web.views import PageError, RunQuery, run_view
+
+    opened = _open_store(args, "runs report")
+    if opened is None:
+        return EXIT_USAGE
+    config, store = opened
+    try:
+        sources = local_sources(config, store)
+        try:
+            view = run_view(sources, args.run_id, RunQuery(), everything=True)
+        except PageError as exc:
+            print(f"trust-monitor: {exc.message}", file=sys.stderr)
+            return 1
+        html = Renderer().export(view)
+    finally:
+        store.close()
+    problem = _write(args.html, html)
+    if problem:
+        print(f"trust-monitor: {problem}", file=sys.stderr)
+        return 1
+    samples = sum(len(s.samples) for s in view.samples)
+    print(f"wrote {args.html}: run {view.run.id} on {view.run.endpoint}, {len(view.samples)} task(s), {samples} "
+          f"samples, {len(html) / 1e6:.1f} MB", file=sys.stderr)
+    return 0
+
+
+def _labels_export(args: argparse.Namespace) -> int:
+    from monitor.web.labels import export_rows, to_jsonl
+    from monitor.web.sources import local_sources
+
+    opened = _open_store(args, "labels export")
+    if opened is None:
+        return EXIT_USAGE
+    config, store = opened
+    try:
+        catalogue = local_sources(config, store).catalogue
+        try:
+            exported = export_rows(store.reviewed_results(), catalogue, args.pass_name)
+        except ValueError as exc:
+            print(f"trust-monitor: --pass: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    finally:
+        store.close()
+    text = to_jsonl(exported.rows)
+    if args.out:
+        problem = _write(args.out, text)
+        if problem:
+            print(f"trust-monitor: {problem}", file=sys.stderr)
+            return 1
+    else:
+        sys.stdout.write(text)
+    left = "; ".join(f"{n} {why}" for why, n in sorted(exported.skipped.items()))
+    print(f"labels export: {len(exported.rows)} row(s) of pass {args.pass_name!r}"
+          + (f" to {args.out}" if args.out else "") + (f"; left out: {left}" if left else ""), file=sys.stderr)
+    return 0
+
+
 @_client_errors
 def _runs(args: argparse.Namespace) -> int:
+    if args.runs_command == "report":
+        return _runs_report(args)
     client = _Client(args)
     pb2 = client.pb2
     if args.runs_command == "list":

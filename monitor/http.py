@@ -1,11 +1,13 @@
-"""HTTP side: /metrics (Prometheus text format), /healthz (process alive), /readyz (ready to serve)."""
+"""HTTP side: /metrics (Prometheus text format), /healthz (process alive), /readyz (ready to serve), and the
+routes of whoever asks to be mounted here (the run report pages, monitor.web)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.metrics import Metrics
 
@@ -16,9 +18,11 @@ def split_hostport(address: str) -> tuple[str, int]:
 
 
 class HttpServer:
-    def __init__(self, metrics: Metrics, ready: Callable[[], tuple[bool, str]]) -> None:
+    def __init__(self, metrics: Metrics, ready: Callable[[], tuple[bool, str]],
+                 mounts: Sequence[Callable[[web.Application], None]] = ()) -> None:
         self._metrics = metrics
         self._ready = ready
+        self._mounts = list(mounts)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -27,6 +31,8 @@ class HttpServer:
         app.router.add_get("/metrics", self._handle_metrics)
         app.router.add_get("/healthz", self._handle_health)
         app.router.add_get("/readyz", self._handle_ready)
+        for mount in self._mounts:
+            mount(app)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         host, port = split_hostport(address)
@@ -41,7 +47,8 @@ class HttpServer:
             await self._runner.cleanup()
 
     async def _handle_metrics(self, _request: web.Request) -> web.Response:
-        body = generate_latest(self._metrics.registry)
+        # rendered off the event loop, each metric family again only when it changed (Metrics.exposition)
+        body = await asyncio.to_thread(self._metrics.exposition)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def _handle_health(self, _request: web.Request) -> web.Response:

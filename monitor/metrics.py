@@ -6,10 +6,14 @@ ids only — never prompts, answers or other free text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+import functools
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
 
 from monitor import events
 from monitor.adapters import ModelIdentity
@@ -22,6 +26,20 @@ if TYPE_CHECKING:
 TASK_LABELS = ("endpoint", "dimension", "subdimension", "task")
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+
+
+def _changes_state(method: Callable[..., None]) -> Callable[..., None]:
+    """The method changes non-published series: bump the state version after it (a rendering made meanwhile
+    is then not kept)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Metrics, *args: Any, **kwargs: Any) -> None:
+        try:
+            method(self, *args, **kwargs)
+        finally:
+            self._state_version += 1
+
+    return wrapper
 
 
 class Metrics:
@@ -88,6 +106,10 @@ class Metrics:
                                        ("endpoint",), buckets=LATENCY_BUCKETS, registry=r)
         self.endpoint_up = Gauge("trust_endpoint_up", "1 if the endpoint answered its last probe request.",
                                  ("endpoint",), registry=r)
+        self.endpoint_concurrency = Gauge("trust_endpoint_concurrency",
+                                          "Requests the monitor lets be in flight to the endpoint now: its adaptive "
+                                          "limit (cut on rate limiting, up to the configured concurrency).",
+                                          ("endpoint",), registry=r)
         self.suite_info = Gauge("trust_suite_info", "Version (content hash) of the probe suite (always 1).",
                                 ("version",), registry=r)
         self.tokens = Counter("trust_tokens", "Tokens reported by the endpoint.", ("endpoint", "kind"), registry=r)
@@ -95,9 +117,60 @@ class Metrics:
                             ("endpoint",), registry=r)
         self._model_labels: dict[str, tuple[str, str, str]] = {}
         self._series: dict[tuple[str, str], set[tuple[str, ...]]] = {}  # (metric, endpoint) -> published labels
+        # the exposition: every family in registration order; the published-score families (set only by
+        # set_published, thousands of series with many endpoints) are rendered again only after a publication
+        self._families = [m for m in vars(self).values() if isinstance(m, MetricWrapperBase)]
+        self._published_families = {id(g) for g in (
+            self.task_score, self.task_ci_low, self.task_ci_high, self.task_samples, self.task_last_scored,
+            self.task_delta, self.regression, self.regression_evidence, self.dimension_regression,
+            self.subdimension_score, self.subdimension_ci_low, self.subdimension_ci_high, self.dimension_score,
+            self.dimension_ci_low, self.dimension_ci_high, self.overall_score)}
+        self._published_version = 0
+        self._state_version = 0  # every other family: bumped by each event or state change made through here
+        self._sample_version = 0  # and, for the families probe events change, by those events
+        self._sample_families = {id(m) for m in (self.probe_requests, self.probe_latency, self.endpoint_up,
+                                                 self.tokens, self.cost)}
+        self._rendered: dict[int, tuple[object, bytes]] = {}
+        self._render_lock = threading.Lock()
+
+    # -- exposition -------------------------------------------------------------------------------------
+    def exposition(self) -> bytes:
+        """What ``generate_latest(self.registry)`` gives, without rendering a family again unless something
+        changed it: the published-score families (thousands of series with many endpoints) after a publication,
+        the others after an event or a state change (:meth:`changed` for a change made from outside).
+        Thread-safe: call it off the event loop."""
+        with self._render_lock:
+            published, state, sample = self._published_version, self._state_version, self._sample_version
+            parts: list[bytes] = []
+            for family in self._families:
+                version: object = (published if id(family) in self._published_families
+                                   else (state, sample) if id(family) in self._sample_families else state)
+                cached = self._rendered.get(id(family))
+                if cached is None or cached[0] != version:
+                    cached = (version, generate_latest(_Only(family)))
+                    self._rendered[id(family)] = cached
+                parts.append(cached[1])
+        return b"".join(parts)
+
+    @_changes_state
+    def set_concurrency(self, endpoint: str, limit: int) -> None:
+        self.endpoint_concurrency.labels(endpoint).set(limit)
+
+    def changed(self) -> None:
+        """Say that a metric was set directly (not through a method here): the next exposition renders it."""
+        self._state_version += 1
 
     # -- events -----------------------------------------------------------------------------------------
     def on_event(self, event: events.Event) -> None:
+        try:
+            self._on_event(event)
+        finally:  # probe events (many per second in a run) make only their own families render again
+            if event.kind == events.SAMPLE_DONE:
+                self._sample_version += 1
+            else:
+                self._state_version += 1
+
+    def _on_event(self, event: events.Event) -> None:
         if event.kind == events.SAMPLE_DONE:
             self.probe_requests.labels(event.endpoint, event.outcome).inc()
             answered = event.outcome in ("ok", "platform_refusal")
@@ -127,10 +200,12 @@ class Metrics:
             self.model_changes.labels(event.endpoint).inc()
 
     # -- state ------------------------------------------------------------------------------------------
+    @_changes_state
     def set_suite(self, version: str) -> None:
         self.suite_info.clear()
         self.suite_info.labels(version).set(1)
 
+    @_changes_state
     def set_model(self, endpoint: str, identity: ModelIdentity) -> None:
         labels = (identity.model, identity.version, identity.fingerprint)
         old = self._model_labels.get(endpoint)
@@ -139,6 +214,7 @@ class Metrics:
         self._model_labels[endpoint] = labels
         self.model_info.labels(endpoint, *labels).set(1)
 
+    @_changes_state
     def init_endpoint(self, endpoint: str, *, slo: Mapping[str, float] | None = None,
                       schedule_interval: float | None = None) -> None:
         """Make per-endpoint counters exist at 0 so rate() works from the first scrape; set what config says."""
@@ -150,6 +226,12 @@ class Metrics:
 
     def set_published(self, view: PublishedScores, tasks: Mapping[str, Task]) -> None:
         """Publish an endpoint's scores and verdicts; series no longer in ``view`` are removed."""
+        try:
+            self._set_published(view, tasks)
+        finally:  # after the change: a rendering made meanwhile is not kept
+            self._published_version += 1
+
+    def _set_published(self, view: PublishedScores, tasks: Mapping[str, Task]) -> None:
         ep = view.endpoint
         task_values: dict[Gauge, dict[tuple[str, ...], float]] = {
             g: {} for g in (self.task_score, self.task_ci_low, self.task_ci_high, self.task_samples,
@@ -216,3 +298,13 @@ class Metrics:
             gauge.remove(*labels)
         except KeyError:
             pass
+
+
+class _Only:
+    """One collector seen as a registry, for ``generate_latest``."""
+
+    def __init__(self, collector: MetricWrapperBase) -> None:
+        self._collector = collector
+
+    def collect(self) -> Iterable[Metric]:
+        return self._collector.collect()

@@ -97,6 +97,7 @@ class Publisher:
             succeeded = self.store.list_runs(ep.name, 1, statuses=[RunStatus.SUCCEEDED])
             if succeeded and succeeded[0].finished_at is not None:
                 self.metrics.last_run.labels(ep.name).set(succeeded[0].finished_at.timestamp())
+                self.metrics.changed()
 
     async def on_finished(self, event: events.Event) -> None:
         await asyncio.to_thread(self.publish, event.endpoint)

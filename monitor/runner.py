@@ -8,22 +8,23 @@ never scored. Results are written to the store in small batches so a crash loses
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
 
-from monitor import events
+from monitor import events, images
 from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
 from monitor.aggregation import task_score
 from monitor.judging import verdict
+from monitor.limiter import AdaptiveLimit
 from monitor.store import RunStatus, SampleResult, Store, TaskScoreRecord
 from monitor.tracing import tracer
 from probes.catalogue import Sample, Task
@@ -35,8 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLATFORM_REFUSAL = "platform_refusal"  # a sample's reason (and request outcome) when the platform blocked it
-FLUSH_EVERY = 20  # results per store transaction
+FLUSH_EVERY = 100  # results per store transaction (a crash loses at most these, or FLUSH_INTERVAL_S of them)
 FLUSH_INTERVAL_S = 1.0
+RATE_LIMIT_ATTEMPTS = 50  # rate-limited attempts retried beyond retries.max_attempts under an adaptive limit
 
 
 @dataclass(frozen=True)
@@ -46,16 +48,27 @@ class WorkItem:
     sample: Sample
 
 
-@lru_cache(maxsize=256)
 def load_image(path: Path) -> Any:
-    """PNG → RGB uint8 array (H, W, 3); cached, the suite reuses images across variants."""
-    import numpy as np
-    from PIL import Image
+    """PNG → RGB uint8 array (H, W, 3), read-only; from the process-wide prepared images (monitor.images)."""
+    return images.load(path).pixels()
 
-    with Image.open(path) as img:
-        array = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    array.setflags(write=False)
-    return array
+
+_IMAGE_PATHS: dict[tuple[str, str, str], Path | None] = {}
+_MAX_IMAGE_PATHS = 65536
+
+
+def image_path(task: Task, sample: Sample, variant: str) -> Path | None:
+    """``task.image_path``, remembered: the unrelated variants' choice lists a folder on every call."""
+    key = (task.id, variant, sample.id)
+    try:
+        return _IMAGE_PATHS[key]
+    except KeyError:
+        pass
+    path = task.image_path(sample, variant)
+    if len(_IMAGE_PATHS) >= _MAX_IMAGE_PATHS:
+        _IMAGE_PATHS.clear()
+    _IMAGE_PATHS[key] = path
+    return path
 
 
 def backoff_delay(attempt: int, initial: float, maximum: float, retry_after: float | None = None) -> float:
@@ -69,27 +82,47 @@ def backoff_delay(attempt: int, initial: float, maximum: float, retry_after: flo
 
 async def call_with_retries(
     endpoint: EndpointConfig, adapter: Adapter, request: ProbeRequest,
-    on_retry: Callable[[int, AdapterError], None] | None = None,
+    on_retry: Callable[[int, AdapterError], None] | None = None, limit: AdaptiveLimit | None = None,
 ) -> tuple[Reply | AdapterError, int, float]:
     """One request with the endpoint's timeout and retries on retryable errors: (reply or final error, attempts,
-    last latency). ``on_retry(attempt, error)`` is told before each retry."""
+    last latency). ``on_retry(attempt, error)`` is told before each retry. With ``limit``, each attempt holds one
+    of its slots while in flight (not while backing off), and rate-limited attempts are retried up to
+    :data:`RATE_LIMIT_ATTEMPTS` times: the limit adapts until they stop."""
     retry = endpoint.retries
-    attempt = 0
+    attempt = rate_limited = 0
     while True:
         attempt += 1
+        since = await limit.acquire() if limit is not None else 0.0
         t0 = time.monotonic()
         try:
-            reply = await asyncio.wait_for(
-                adapter.generate(request, timeout_s=endpoint.timeout), timeout=endpoint.timeout + 5
-            )
-            return reply, attempt, time.monotonic() - t0
+            async with asyncio.timeout(endpoint.timeout + 5):  # no extra task per request, unlike wait_for
+                reply = await adapter.generate(request, timeout_s=endpoint.timeout)
         except (AdapterError, TimeoutError) as exc:
             err = exc if isinstance(exc, AdapterError) else AdapterError(ErrorKind.TIMEOUT, "no reply")
-            if not (err.retryable and attempt < retry.max_attempts):
-                return err, attempt, time.monotonic() - t0
+            latency = time.monotonic() - t0
+            throttled = err.kind is ErrorKind.RATE_LIMITED
+            if limit is not None:
+                await limit.release(rate_limited=throttled, retry_after=err.retry_after, since=since)
+            rate_limited += throttled
+            allowed = retry.max_attempts + (min(rate_limited, RATE_LIMIT_ATTEMPTS) if limit is not None else 0)
+            if not (err.retryable and attempt < allowed):
+                return err, attempt, latency
             if on_retry is not None:
                 on_retry(attempt, err)
-            await asyncio.sleep(backoff_delay(attempt, retry.backoff_initial, retry.backoff_max, err.retry_after))
+            if throttled and limit is not None and err.retry_after is not None:
+                # the limit paces the endpoint: wait what it asked, with a little jitter, not a growing backoff
+                delay = min(err.retry_after, retry.backoff_max) * (1 + random.random() / 2) + random.random() / 50
+            else:
+                delay = backoff_delay(attempt, retry.backoff_initial, retry.backoff_max, err.retry_after)
+            await asyncio.sleep(delay)
+            continue
+        except BaseException:
+            if limit is not None:
+                await asyncio.shield(limit.release())
+            raise
+        if limit is not None:
+            await limit.release(ok=True, since=since)
+        return reply, attempt, time.monotonic() - t0
 
 
 @dataclass
@@ -104,6 +137,10 @@ class Runner:
         self.store = store
         self.bus = bus
         self.shutting_down = False  # set by the run manager: a cancellation then means "interrupted"
+        self.scoring = Scoring()
+        self._limits: dict[str, AdaptiveLimit] = {}
+        # told (endpoint, limit) whenever an endpoint's concurrency limit changes: trust_endpoint_concurrency
+        self.on_limit: Callable[[str, int], None] | None = None
 
     async def execute(
         self,
@@ -132,14 +169,12 @@ class Runner:
         state = _RunState(total=len(items))
         buffer: list[SampleResult] = []
         last_flush = time.monotonic()
-        sem = asyncio.Semaphore(endpoint.concurrency)
 
         async def flush() -> None:
             nonlocal buffer, last_flush
             if buffer:
                 batch, buffer = buffer, []
-                await asyncio.to_thread(self.store.add_results, run_id, batch)
-                await asyncio.to_thread(self.store.update_progress, run_id, state.done, state.errors)
+                await asyncio.to_thread(self._write, run_id, batch, state.done, state.errors)
             last_flush = time.monotonic()
 
         status = RunStatus.SUCCEEDED
@@ -153,11 +188,10 @@ class Runner:
 
             async def one(item: WorkItem) -> None:
                 nonlocal buffer
-                async with sem:
-                    if state.stop_reason:  # a limit was hit: items not yet sent are left out
-                        return
-                    ctx = trace.set_span_in_context(task_spans[item.task.id])
-                    result = await self._attempt(endpoint, adapter, item, profile, ctx, judge)
+                if state.stop_reason:  # a limit was hit: items not yet sent are left out
+                    return
+                ctx = trace.set_span_in_context(task_spans[item.task.id])
+                result = await self._attempt(endpoint, adapter, item, profile, ctx, judge)
                 state.done += 1
                 cost = _cost(endpoint, result)
                 state.cost_usd += cost
@@ -178,7 +212,13 @@ class Runner:
                 if len(buffer) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_INTERVAL_S:
                     await flush()
 
-            workers = [asyncio.ensure_future(one(item)) for item in items]
+            pending = iter(items)
+
+            async def worker() -> None:  # one per concurrency slot: no task object per item
+                for item in pending:
+                    await one(item)
+
+            workers = [asyncio.ensure_future(worker()) for _ in range(min(endpoint.concurrency, len(items)))]
             try:
                 await asyncio.gather(*workers)
             except asyncio.CancelledError:
@@ -212,7 +252,9 @@ class Runner:
                 by_task: dict[str, list[SampleResult]] = defaultdict(list)
                 for r in results:
                     by_task[r.task].append(r)
-                scores = [task_score(task, by_task.get(tid, []), min_scored) for tid, task in tasks.items()]
+                # off the loop: a task-level aggregator may import and run scipy
+                scores = await asyncio.to_thread(
+                    lambda: [task_score(task, by_task.get(tid, []), min_scored) for tid, task in tasks.items()])
                 await asyncio.to_thread(self.store.save_task_scores, run_id, scores)
             record = await asyncio.shield(asyncio.to_thread(self.store.finish_run, run_id, status, message))
             run_span.set_attribute("run.status", record.status.value)
@@ -227,12 +269,30 @@ class Runner:
             raise asyncio.CancelledError
         return RunOutcome(status, scores, identity)
 
+    def _write(self, run_id: str, batch: list[SampleResult], done: int, errors: int) -> None:
+        self.store.add_results(run_id, batch)
+        self.store.update_progress(run_id, done, errors)
+
+    def limit_of(self, endpoint: EndpointConfig) -> AdaptiveLimit:
+        """The endpoint's adaptive concurrency limit, kept across its runs (ceiling: its ``concurrency``)."""
+        limit = self._limits.get(endpoint.name)
+        if limit is None or limit.ceiling != endpoint.concurrency:
+            limit = AdaptiveLimit(endpoint.concurrency, functools.partial(self._limit_changed, endpoint.name))
+            self._limits[endpoint.name] = limit
+        return limit
+
+    def _limit_changed(self, endpoint: str, value: int) -> None:
+        if self.on_limit is not None:
+            self.on_limit(endpoint, value)
+
     async def _call(
-        self, endpoint: EndpointConfig, adapter: Adapter, request: ProbeRequest, span: trace.Span
+        self, endpoint: EndpointConfig, adapter: Adapter, request: ProbeRequest, span: trace.Span,
+        limit: AdaptiveLimit | None = None,
     ) -> tuple[Reply | AdapterError, int, float]:
         return await call_with_retries(
             endpoint, adapter, request,
             on_retry=lambda attempt, err: span.add_event("retry", {"attempt": attempt, "error": err.kind.value}),
+            limit=limit,
         )
 
     async def _attempt(
@@ -241,14 +301,16 @@ class Runner:
     ) -> SampleResult:
         task, sample, variant = item.task, item.sample, item.variant
         base: dict[str, Any] = {"task": task.id, "variant": variant, "sample_id": sample.id}
-        image_path = task.image_path(sample, variant)
-        image = await asyncio.to_thread(load_image, image_path) if image_path is not None else None
+        path = image_path(task, sample, variant)
+        image = None
+        if path is not None:  # prepared once per process; the file is read off the event loop
+            image = images.cached(path) or await asyncio.to_thread(images.load, path)
         request = ProbeRequest(prompt=sample.prompt, image=image, max_tokens=endpoint.max_tokens,
                                request_id=f"{task.id}/{variant}/{sample.id}")
         with tracer().start_as_current_span(
             "request", context=ctx, attributes={"task": task.id, "variant": variant, "sample": sample.id}
         ) as span:
-            outcome, attempts, latency = await self._call(endpoint, adapter, request, span)
+            outcome, attempts, latency = await self._call(endpoint, adapter, request, span, self.limit_of(endpoint))
             if isinstance(outcome, AdapterError):
                 span.set_attribute("outcome", outcome.kind.value)
                 return SampleResult(**base, scorer=task.scorer, answer=None, score=None,
@@ -265,7 +327,7 @@ class Runner:
             no_verdict = False
             if judge is not None and task.judge_prompt:
                 judged, no_verdict = await self._judge(judge, task, sample, reply.text, span)
-        rule_value, rule_reason = _rule_score(task, sample, reply.text, profile)
+        rule_value, rule_reason = await self.scoring.score(task, sample, reply.text, profile)
         fields: dict[str, Any] = {"scorer": task.scorer, "score": rule_value, "reason": rule_reason}
         if judged is not None and judge is not None:  # the judge's verdict counts; the rule's is kept beside it
             value, reason = judged
@@ -308,6 +370,60 @@ class Judge:
 
     endpoint: EndpointConfig
     adapter: Adapter
+
+
+class Scoring:
+    """Runs rule scorers: on the event loop while a scorer is cheap, on one worker thread once it is not.
+
+    A scorer's first calls run on the worker (the first may import a model: the offensive-language classifier
+    of S.1 and S.3 takes about a second to load, and does not count); a scorer whose later call takes longer
+    than :data:`HEAVY_S` of CPU stays there for good, one that does not moves to the loop (and back for good if
+    a call there takes longer than :data:`HEAVY_ON_LOOP_S`). The single worker keeps thread-unsafe scorers safe
+    and the loop free for requests.
+    """
+
+    HEAVY_S = 0.001  # CPU time of one call on the worker
+    HEAVY_ON_LOOP_S = 0.005  # wall time of one call on the loop
+
+    def __init__(self) -> None:
+        self._cheap: set[str] = set()  # seen on the worker and fast every time so far
+        self._heavy: set[str] = set()  # once slow, always on the worker
+        self._seen: set[str] = set()
+        self._executor: Any = None
+        self.cpu_s = 0.0  # spent in scorers so far (benchmarks report it)
+
+    async def score(self, task: Task, sample: Sample, answer: str, profile: str) -> tuple[float | None, str]:
+        name = task.scorer
+        if name in self._cheap:
+            t0 = time.perf_counter()
+            out = _rule_score(task, sample, answer, profile)
+            took = time.perf_counter() - t0
+            self.cpu_s += took
+            if took > self.HEAVY_ON_LOOP_S:  # wall time: a loaded machine adds to it
+                self._cheap.discard(name)
+                self._heavy.add(name)
+            return out
+        if self._executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        out, took = await asyncio.get_running_loop().run_in_executor(
+            self._executor, _timed_rule_score, task, sample, answer, profile)
+        self.cpu_s += took
+        if name not in self._seen:  # the first call pays for imports and compiled patterns: it does not count
+            self._seen.add(name)
+        elif took > self.HEAVY_S:
+            self._heavy.add(name)
+        elif name not in self._heavy:
+            self._cheap.add(name)
+        return out
+
+
+def _timed_rule_score(task: Task, sample: Sample, answer: str, profile: str
+                      ) -> tuple[tuple[float | None, str], float]:
+    t0 = time.thread_time()  # CPU time: waiting for the GIL or a core does not make a scorer heavy
+    out = _rule_score(task, sample, answer, profile)
+    return out, time.thread_time() - t0
 
 
 def _rule_score(task: Task, sample: Sample, answer: str, profile: str) -> tuple[float | None, str]:

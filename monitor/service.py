@@ -18,6 +18,8 @@ from monitor.runs import RunManager
 from monitor.scheduler import Scheduler, nominal_interval
 from monitor.store import Store
 from monitor.tracing import setup_tracing, shutdown_tracing
+from monitor.web.room import WebRoom
+from monitor.web.sources import Sources
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class Service:
         self.adapters: dict[str, Adapter] = {}
         self.grpc: GrpcServer | None = None
         self.http: HttpServer | None = None
+        self.web = WebRoom(config)
         self.scheduler: Scheduler | None = None
         self._ready = False
         self._why_not_ready = "starting"
@@ -44,7 +47,8 @@ class Service:
     async def start(self) -> None:
         setup_tracing()
         cfg = self.config
-        self.http = HttpServer(self.metrics, lambda: (self._ready, "ready" if self._ready else self._why_not_ready))
+        self.http = HttpServer(self.metrics, lambda: (self._ready, "ready" if self._ready else self._why_not_ready),
+                               mounts=[self.web.mount])
         await self.http.start(cfg.server.http_listen)
         password = cfg.store.password.reveal() if cfg.store.password else None
         self.store = await asyncio.to_thread(Store, cfg.store.url, password=password)
@@ -59,11 +63,15 @@ class Service:
         self.bus.process(events.RUN_FINISHED, self.regression.on_finished)
         self.bus.process(events.RUN_FINISHED, self.publisher.on_finished)
         self.bus.subscribe(self.metrics.on_event)
+        self.runs.runner.on_limit = self.metrics.set_concurrency
         self.bus.subscribe(self._on_event)
         self.metrics.set_suite(self.runs.suite_version)
         for ep in cfg.endpoints:
             self.metrics.init_endpoint(ep.name, slo=cfg.slo_of(ep), schedule_interval=nominal_interval(ep.schedule))
+            self.runs.runner.limit_of(ep)  # exports trust_endpoint_concurrency from the start
         await asyncio.to_thread(self.publisher.restore)
+        self.web.attach(Sources(cfg, self.store, self.runs.catalogue, self.runs.suite_version, self.scope,
+                                self.regression))
         self.publisher.start()
         tokens = [t.reveal() for t in cfg.server.auth.tokens]
         self.grpc = GrpcServer(self, tokens)

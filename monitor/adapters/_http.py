@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 
 from monitor.adapters.base import AdapterError, ErrorKind
+from monitor.images import SuiteImage
 
 __all__ = [
     "HttpError",
@@ -52,9 +53,13 @@ def classify_http(status: int) -> ErrorKind:
 
 
 def encode_image(image: object, max_side: int | None) -> str:
-    """RGB array → PNG data URL, downscaled so the longest side is at most ``max_side`` (if given)."""
+    """RGB array → PNG data URL, downscaled so the longest side is at most ``max_side`` (if given). A prepared
+    suite image that needs no downscaling is sent as its own PNG bytes (base64 made once)."""
     import numpy as np
     from PIL import Image
+
+    if isinstance(image, SuiteImage) and image.fits(max_side):
+        return _DATA_URL_PREFIX + image.png_base64()
 
     img = Image.fromarray(np.asarray(image, dtype=np.uint8), "RGB")
     if max_side is not None and max(img.size) > max_side:
@@ -68,6 +73,8 @@ def encode_image(image: object, max_side: int | None) -> str:
 
 def png_base64(image: object, max_side: int | None) -> str:
     """RGB array → base64 PNG (no data-URL prefix), downscaled to ``max_side`` as the OpenAI adapter does."""
+    if isinstance(image, SuiteImage) and image.fits(max_side):
+        return image.png_base64()
     url = encode_image(image, max_side)
     assert url.startswith(_DATA_URL_PREFIX)
     return url[len(_DATA_URL_PREFIX):]
@@ -139,12 +146,18 @@ class JsonHttpClient:
     def malformed(self, what: str) -> AdapterError:
         return AdapterError(ErrorKind.MALFORMED, f"{self.where}: {what}")
 
-    async def request(self, method: str, path: str, timeout_s: float, body: dict[str, Any] | None = None) -> Any:
-        """Send one request and return the decoded JSON reply; raises a classified AdapterError otherwise."""
+    async def request(self, method: str, path: str, timeout_s: float, body: dict[str, Any] | None = None,
+                      *, data: bytes | None = None) -> Any:
+        """Send one request (``body`` as JSON, or ``data``: a JSON body already encoded) and return the decoded
+        JSON reply; raises a classified AdapterError otherwise."""
         url = f"{self.base_url}{path}"
+        payload = data if data is not None else (None if body is None else json.dumps(body).encode())
+        headers = self._headers()
+        if payload is not None and not any(name.lower() == "content-type" for name in headers):
+            headers = {**headers, "Content-Type": "application/json"}
         try:
             async with self._session_().request(
-                method, url, json=body, headers=self._headers(), timeout=aiohttp.ClientTimeout(total=timeout_s)
+                method, url, data=payload, headers=headers, timeout=aiohttp.ClientTimeout(total=timeout_s)
             ) as resp:
                 raw = await resp.read()
                 if resp.status >= 400:

@@ -48,7 +48,9 @@ class AdapterError(Exception):
 
 @dataclass(frozen=True)
 class ProbeRequest:
-    """What the runner asks an endpoint. ``image`` is an RGB uint8 array of shape (H, W, 3) or None."""
+    """What the runner asks an endpoint. ``image`` is None or anything ``numpy.asarray`` turns into an RGB uint8
+    array of shape (H, W, 3): the runner passes a :class:`monitor.images.SuiteImage`, whose shipped PNG bytes
+    adapters that send PNG may send as they are (``SuiteImage.fits``)."""
 
     prompt: str
     image: object | None = None  # numpy.ndarray; typed loosely so this module does not import numpy

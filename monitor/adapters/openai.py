@@ -27,9 +27,14 @@ from monitor.adapters._http import (
     retry_after_header,
 )
 from monitor.adapters.base import AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
+from monitor.images import SuiteImage
 
 if TYPE_CHECKING:
     from monitor.config import OpenAIEndpoint
+
+
+_URL_MARK = "\u0000image-url\u0000"
+_URL_MARK_JSON = json.dumps(_URL_MARK)
 
 
 def _classify(status: int, raw: bytes, headers: Mapping[str, str]) -> HttpFailure:
@@ -67,17 +72,35 @@ class OpenAIAdapter:
                              fingerprint=hashlib.sha256(basis.encode()).hexdigest()[:16],
                              extra={"owned_by": str(data.get("owned_by", ""))})
 
-    def body(self, request: ProbeRequest) -> dict[str, Any]:
+    def body(self, request: ProbeRequest, *, image_url: str | None = None) -> dict[str, Any]:
         content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
         if request.image is not None:
-            url = encode_image(request.image, self.config.image_max_side)
+            url = image_url if image_url is not None else encode_image(request.image, self.config.image_max_side)
             content.append({"type": "image_url", "image_url": {"url": url}})
         return {"model": self.config.model, "messages": [{"role": "user", "content": content}],
                 "max_tokens": min(request.max_tokens, self.config.max_tokens), "temperature": self.config.temperature}
 
+    def _prepared(self, request: ProbeRequest) -> bool:
+        """Whether the body needs no image encoding: no image, or a suite image sent as its own PNG bytes."""
+        image = request.image
+        return image is None or (isinstance(image, SuiteImage) and image.fits(self.config.image_max_side))
+
+    def encoded_body(self, request: ProbeRequest) -> bytes:
+        """The request body as JSON bytes. A prepared suite image's data URL is spliced in as the JSON string made
+        once for it, so the large base64 text is neither re-encoded nor re-escaped per request."""
+        image = request.image
+        if not (isinstance(image, SuiteImage) and image.fits(self.config.image_max_side)):
+            return json.dumps(self.body(request)).encode()
+        # the image URL is the last string in the body: nothing after it comes from the prompt
+        head, _, tail = json.dumps(self.body(request, image_url=_URL_MARK)).rpartition(_URL_MARK_JSON)
+        return (head + image.data_url_json() + tail).encode()
+
     async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:
-        body = await asyncio.to_thread(self.body, request)  # PNG encoding is CPU work
-        data = await self._http.request("POST", "/chat/completions", timeout_s, body)
+        if self._prepared(request):
+            body = self.encoded_body(request)
+        else:
+            body = await asyncio.to_thread(self.encoded_body, request)  # PNG encoding is CPU work
+        data = await self._http.request("POST", "/chat/completions", timeout_s, data=body)
         try:
             text = data["choices"][0]["message"]["content"]
         except (KeyError, IndexError, TypeError):

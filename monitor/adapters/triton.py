@@ -47,6 +47,7 @@ from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 from monitor.adapters import register_adapter
 from monitor.adapters._http import classify_http
 from monitor.adapters.base import AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
+from monitor.images import SuiteImage
 
 if TYPE_CHECKING:
     from monitor.config import TritonEndpoint
@@ -299,6 +300,12 @@ class TritonAdapter:
             raise AdapterError(ErrorKind.CLIENT, f"{self._where}: image must have shape (H, W, 3), not {array.shape}")
         return array
 
+    def _png_base64(self, image: object) -> str:
+        """Base64 PNG of the image: a prepared suite image's own file bytes when they are an RGB PNG."""
+        if isinstance(image, SuiteImage) and image.passthrough:
+            return image.png_base64()
+        return png_base64(self._check_image(image))
+
     def tensors(self, request: ProbeRequest) -> list[WireTensor]:
         """The request's input tensors for this endpoint's preset (not for preset generate)."""
         cfg = self.config
@@ -311,12 +318,11 @@ class TritonAdapter:
                     ErrorKind.CLIENT,
                     f"{self._where}: preset {preset!r} sends text only; set tensors.image for a multimodal model",
                 )
-            array = self._check_image(request.image)
             if spec.image.datatype == "BYTES":
-                out.append(WireTensor(spec.image.name, "BYTES", _bytes_array(png_base64(array))))
+                out.append(WireTensor(spec.image.name, "BYTES", _bytes_array(self._png_base64(request.image))))
             else:
                 out.append(WireTensor(spec.image.name, spec.image.datatype,
-                                      np.ascontiguousarray(array, dtype=self._image_dtype)))
+                                      np.ascontiguousarray(self._check_image(request.image), dtype=self._image_dtype)))
         budget = self._budget(request)
         if spec.max_tokens is not None and self._max_tokens_dtype is not None:
             out.append(WireTensor(spec.max_tokens.name, spec.max_tokens.datatype,
@@ -348,7 +354,7 @@ class TritonAdapter:
         if request.image is not None:
             if spec.image is None:
                 raise AdapterError(ErrorKind.CLIENT, f"{self._where}: tensors.image is null: text only")
-            body[spec.image.name] = png_base64(self._check_image(request.image))
+            body[spec.image.name] = self._png_base64(request.image)
         parameters: dict[str, Any] = {"temperature": 0}
         if spec.max_tokens is not None:
             body[spec.max_tokens.name] = budget

@@ -2,6 +2,7 @@
 
 from monitor.store.records import (
     EventRecord,
+    ReviewRecord,
     RunRecord,
     RunStatus,
     SampleResult,
@@ -15,6 +16,7 @@ from monitor.store.store import Store, StoreSchemaError, head_revision
 
 __all__ = [
     "EventRecord",
+    "ReviewRecord",
     "RunRecord",
     "RunStatus",
     "SampleResult",

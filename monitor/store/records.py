@@ -88,6 +88,22 @@ class ScoredTask:
 
 
 @dataclass
+class ReviewRecord:
+    """A reviewer's verdict that the scorer got one sample of a run wrong (never replaces the scorer's verdict)."""
+
+    run_id: str
+    task: str
+    variant: str
+    sample_id: str
+    label: str = ""  # the reviewer's reading of the answer (refused/complied/partial or yes/no/none), "" if none
+    note: str = ""
+    reviewer: str = ""
+    scorer: str = ""  # the scorer that gave the score the reviewer disputes, and that score
+    scorer_score: float | None = None
+    created_at: datetime | None = None  # set by the store
+
+
+@dataclass
 class EventRecord:
     id: int
     at: datetime

@@ -183,3 +183,23 @@ class VerdictRow(Base):
     reason: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("ix_verdicts_verdict", "verdict"),)
+
+
+class ReviewRow(Base):
+    """A reviewer's verdict that the scorer got a sample wrong; the scorer's own verdict stays in sample_results."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(255))
+    variant: Mapped[str] = mapped_column(String(255))
+    sample_id: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(16))  # the reviewer's reading of the answer ("" = not given)
+    note: Mapped[str] = mapped_column(Text)
+    reviewer: Mapped[str] = mapped_column(String(255))
+    scorer: Mapped[str] = mapped_column(String(255))  # the scorer and its score when the verdict was given
+    scorer_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("run_id", "task", "variant", "sample_id"),)

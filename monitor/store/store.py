@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sqlite3
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session, aliased
 
 from monitor.store.records import (
     EventRecord,
+    ReviewRecord,
     RunRecord,
     RunStatus,
     SampleResult,
@@ -45,7 +47,15 @@ from monitor.store.records import (
     Verdict,
     VerdictRecord,
 )
-from monitor.store.schema import BaselineRow, EventRow, RunRow, SampleResultRow, TaskScoreRow, VerdictRow
+from monitor.store.schema import (
+    BaselineRow,
+    EventRow,
+    ReviewRow,
+    RunRow,
+    SampleResultRow,
+    TaskScoreRow,
+    VerdictRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -297,17 +307,23 @@ class Store:
             return None if row is None else _run_record(row)
 
     def list_runs(
-        self, endpoint: str | None = None, limit: int = 50, statuses: list[RunStatus] | None = None
+        self, endpoint: str | None = None, limit: int = 50, statuses: list[RunStatus] | None = None,
+        offset: int = 0,
     ) -> list[RunRecord]:
-        """Newest first (by created_at)."""
+        """Newest first (by created_at); ``offset`` skips that many of the newest."""
         query = select(RunRow)
         if endpoint is not None:
             query = query.where(RunRow.endpoint == endpoint)
         if statuses is not None:
             query = query.where(RunRow.status.in_([RunStatus(st).value for st in statuses]))
-        query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(max(0, limit))
+        query = query.order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(max(0, limit)).offset(max(0, offset))
         with self._tx(write=False) as s:
             return [_run_record(row) for row in s.scalars(query)]
+
+    def endpoints(self) -> list[str]:
+        """Every endpoint name that has a stored run, sorted."""
+        with self._tx(write=False) as s:
+            return sorted(s.scalars(select(RunRow.endpoint).distinct()))
 
     def count_runs(self, endpoint: str, *, suite_version: str | None = None, triggers: list[str] | None = None) -> int:
         """How many runs an endpoint has had (optionally of one suite version and some triggers)."""
@@ -387,11 +403,12 @@ class Store:
 
     def results(self, run_id: str, task: str | None = None) -> list[SampleResult]:
         """A run's results in the order they were first stored."""
-        query = select(SampleResultRow).where(SampleResultRow.run_id == run_id)
+        # plain column rows, not ORM objects: a full suite run is thousands of rows
+        query = select(*(getattr(SampleResultRow, f) for f in _RESULT_FIELDS)).where(SampleResultRow.run_id == run_id)
         if task is not None:
             query = query.where(SampleResultRow.task == task)
         with self._tx(write=False) as s:
-            return [_sample_result(row) for row in s.scalars(query.order_by(SampleResultRow.id))]
+            return [SampleResult(*row) for row in s.execute(query.order_by(SampleResultRow.id))]
 
     # ------------------------------------------------------------------ task scores
 
@@ -422,6 +439,17 @@ class Store:
         query = select(TaskScoreRow).where(TaskScoreRow.run_id == run_id).order_by(TaskScoreRow.task)
         with self._tx(write=False) as s:
             return [_task_score(row) for row in s.scalars(query)]
+
+    def task_scores_of_runs(self, run_ids: list[str]) -> dict[str, list[TaskScoreRecord]]:
+        """Each run's task scores, sorted by task."""
+        out: dict[str, list[TaskScoreRecord]] = {r: [] for r in run_ids}
+        if not run_ids:
+            return out
+        query = select(TaskScoreRow).where(TaskScoreRow.run_id.in_(run_ids)).order_by(TaskScoreRow.task)
+        with self._tx(write=False) as s:
+            for row in s.scalars(query):
+                out[row.run_id].append(_task_score(row))
+        return out
 
     def latest_scored_run(self, endpoint: str) -> RunRecord | None:
         """The newest (by created_at) SUCCEEDED run of the endpoint that has task scores."""
@@ -542,6 +570,56 @@ class Store:
                 out[run_id].append((task, variant, sample_id, score))
         return out
 
+    # ------------------------------------------------------------------ reviewer verdicts
+
+    def save_review(self, review: ReviewRecord) -> ReviewRecord:
+        """Store a reviewer's verdict on one sample of a run; one per sample: a second one replaces the first.
+
+        Raises KeyError if the run or the sample's result doesn't exist. The sample's result is left as it is.
+        """
+        keys = (SampleResultRow.run_id == review.run_id, SampleResultRow.task == review.task,
+                SampleResultRow.variant == review.variant, SampleResultRow.sample_id == review.sample_id)
+        with self._tx(write=True) as s:
+            if s.scalar(select(SampleResultRow.id).where(*keys)) is None:
+                raise KeyError(f"{review.run_id}/{review.task}/{review.variant}/{review.sample_id}")
+            row = s.scalars(select(ReviewRow).where(
+                ReviewRow.run_id == review.run_id, ReviewRow.task == review.task,
+                ReviewRow.variant == review.variant, ReviewRow.sample_id == review.sample_id)).first()
+            if row is None:
+                row = ReviewRow(run_id=review.run_id, task=review.task, variant=review.variant,
+                                sample_id=review.sample_id)
+                s.add(row)
+            row.label, row.note, row.reviewer = review.label, review.note, review.reviewer
+            row.scorer, row.scorer_score, row.created_at = review.scorer, review.scorer_score, _now()
+            s.flush()
+            return _review(row)
+
+    def delete_review(self, run_id: str, task: str, variant: str, sample_id: str) -> bool:
+        """Withdraw a reviewer's verdict; False if there was none."""
+        with self._tx(write=True) as s:
+            result = s.execute(delete(ReviewRow).where(
+                ReviewRow.run_id == run_id, ReviewRow.task == task, ReviewRow.variant == variant,
+                ReviewRow.sample_id == sample_id))
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def reviews(self, run_id: str) -> list[ReviewRecord]:
+        """A run's reviewer verdicts, oldest first."""
+        query = select(ReviewRow).where(ReviewRow.run_id == run_id).order_by(ReviewRow.created_at, ReviewRow.id)
+        with self._tx(write=False) as s:
+            return [_review(row) for row in s.scalars(query)]
+
+    def reviewed_results(self) -> list[tuple[ReviewRecord, SampleResult]]:
+        """Every reviewer verdict with the result it is about (oldest first), for exporting labelled answers."""
+        query = (
+            select(ReviewRow, SampleResultRow)
+            .join(SampleResultRow, (SampleResultRow.run_id == ReviewRow.run_id)
+                  & (SampleResultRow.task == ReviewRow.task) & (SampleResultRow.variant == ReviewRow.variant)
+                  & (SampleResultRow.sample_id == ReviewRow.sample_id))
+            .order_by(ReviewRow.created_at, ReviewRow.id)
+        )
+        with self._tx(write=False) as s:
+            return [(_review(review), _sample_result(result)) for review, result in s.execute(query)]
+
     # ------------------------------------------------------------------ baselines
 
     def set_baseline(self, endpoint: str, run_id: str) -> None:
@@ -620,6 +698,10 @@ def _run_record(row: RunRow) -> RunRecord:
     )
 
 
+# SampleResult's fields in its order: the columns ``results`` selects
+_RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(SampleResult))
+
+
 def _sample_result(row: SampleResultRow) -> SampleResult:
     return SampleResult(
         task=row.task,
@@ -646,6 +728,14 @@ def _verdict(row: VerdictRow) -> VerdictRecord:
         verdict=Verdict(row.verdict), delta=row.delta, ci_low=row.ci_low, ci_high=row.ci_high, p_value=row.p_value,
         adjusted_p=row.adjusted_p, evidence=row.evidence, n_paired=row.n_paired, window=row.window,
         reference=list(row.reference or []), method=row.method, reason=row.reason,
+    )
+
+
+def _review(row: ReviewRow) -> ReviewRecord:
+    return ReviewRecord(
+        run_id=row.run_id, task=row.task, variant=row.variant, sample_id=row.sample_id, label=row.label,
+        note=row.note, reviewer=row.reviewer, scorer=row.scorer, scorer_score=row.scorer_score,
+        created_at=row.created_at,
     )
 
 

@@ -68,3 +68,36 @@ def test_restored_last_run_is_the_newest_successful_one(tmp_path: Path) -> None:
         assert _value(metrics, "trust_last_run_timestamp_seconds", endpoint="a") == finished.finished_at.timestamp()
     finally:
         store.close()
+
+
+def _publish_all(metrics: Metrics, store: Store, config: Config) -> None:
+    Publisher(config, store, metrics, all_tasks(), lambda _: list(all_tasks())).restore()
+
+
+def test_exposition_is_what_generate_latest_gives_and_follows_publications(tmp_path: Path) -> None:
+    from prometheus_client import generate_latest
+
+    from monitor.store import TaskScoreRecord
+
+    store = Store(f"sqlite:///{tmp_path}/m.db")
+    try:
+        config = Config.model_validate({"endpoints": [
+            {"name": n, "kind": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"} for n in ("a", "b")]})
+        metrics = Metrics()
+        tasks = list(all_tasks())
+        for n in ("a", "b"):
+            metrics.init_endpoint(n, slo={"safety": 0.9}, schedule_interval=60.0)
+        assert metrics.exposition() == generate_latest(metrics.registry)
+        for score in (0.5, 0.75):  # a second publication changes the cached score families
+            run = store.create_run("a", "schedule", tasks, "v", "default")
+            store.save_task_scores(run.id, [TaskScoreRecord(t, score, score - 0.1, score + 0.1, 50, 0, 0)
+                                            for t in tasks])
+            store.finish_run(run.id, RunStatus.SUCCEEDED)
+            _publish_all(metrics, store, config)
+            metrics.on_event(events.Event(events.SAMPLE_DONE, "a", run.id, outcome="ok", latency_s=0.2))
+            body = metrics.exposition()
+            assert body == generate_latest(metrics.registry)
+            series = 'trust_task_score{dimension="safety",endpoint="a",subdimension="jailbreaking",task="S.4"}'
+            assert f"{series} {score}\n" in body.decode()
+    finally:
+        store.close()

@@ -108,3 +108,23 @@ async def test_connection_refused_and_missing_content() -> None:
             await adapter.generate(ProbeRequest("q"), timeout_s=5)
         await adapter.close()
     assert info.value.kind is ErrorKind.MALFORMED
+
+
+async def test_a_prepared_suite_image_is_sent_as_its_shipped_bytes() -> None:
+    from monitor import images
+    from probes.catalogue import DATA_DIR
+
+    path = next((DATA_DIR / "unrelated" / "photo").glob("*.png"))
+    image = images.load(path)
+    prompt = 'Is it "safe"? \u0000image-url\u0000 \\ ünïcode'  # the body's splice marker inside a prompt
+    async with fake_openai(lambda body, n: "ok") as server:
+        for max_side in (None, max(image.width, image.height) - 1):  # as is; then downscaled (re-encoded)
+            adapter = create_adapter(_endpoint(server.base_url, image_max_side=max_side))
+            await adapter.generate(ProbeRequest(prompt, image=image, max_tokens=8), timeout_s=5)
+            await adapter.close()
+    (_, sent), (_, scaled) = server.requests
+    text, img = sent["messages"][0]["content"]
+    assert text == {"type": "text", "text": prompt} and sent["max_tokens"] == 8
+    assert img["image_url"]["url"] == "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    url = scaled["messages"][0]["content"][1]["image_url"]["url"]
+    assert Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).size != (image.width, image.height)

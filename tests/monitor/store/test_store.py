@@ -20,6 +20,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from monitor.store import (
+    ReviewRecord,
     RunRecord,
     RunStatus,
     SampleResult,
@@ -31,7 +32,7 @@ from monitor.store import (
 from monitor.store.schema import Base
 from monitor.store.store import _alembic_config
 
-TABLES = {"runs", "sample_results", "task_scores", "baselines", "events", "alembic_version"}
+TABLES = {"runs", "sample_results", "task_scores", "baselines", "events", "verdicts", "reviews", "alembic_version"}
 
 
 def _url(path: Path) -> str:
@@ -207,6 +208,14 @@ def round_trip(store: Store) -> None:
     assert [e.kind for e in store.events("ep-a")] == ["drift"]
     assert len(store.events(limit=1)) == 1
 
+    first = store.results(run.id)[0]
+    store.save_review(ReviewRecord(run.id, first.task, first.variant, first.sample_id, label="refused", note="n",
+                                   reviewer="r", scorer=first.scorer, scorer_score=first.score))
+    (review,) = store.reviews(run.id)
+    assert (review.label, review.note, review.scorer_score) == ("refused", "n", first.score)
+    _aware_utc(review.created_at)
+    assert [(r.sample_id, s.answer) for r, s in store.reviewed_results()] == [(first.sample_id, first.answer)]
+
     assert store.mark_interrupted() == 1  # `other` was still queued
     interrupted = store.get_run(other.id)
     assert interrupted is not None and interrupted.status is RunStatus.INTERRUPTED
@@ -356,7 +365,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with Store(_url(db_path)) as s:
         run = _succeeded_run(s)
         s.add_results(run.id, [_sample("t1", "v", "1")])
-        assert s.schema_revision() == head_revision() == "0003"
+        assert s.schema_revision() == head_revision() == "0004"
     with sqlite3.connect(db_path) as conn:
         schema_before = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     for _ in range(2):
@@ -366,7 +375,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
-    assert _revision(db_path) == "0003"
+    assert _revision(db_path) == "0004"
 
 
 def test_upgrade_from_base(db_path: Path) -> None:
@@ -410,6 +419,56 @@ def test_upgrade_from_0002_keeps_results_and_adds_rule_columns(db_path: Path) ->
     engine = sa.create_engine(_url(db_path))
     assert _schema_diff(engine) == []
     engine.dispose()
+
+
+def test_upgrade_from_0003_adds_reviews_and_keeps_results(db_path: Path) -> None:
+    with Store(_url(db_path)) as s:
+        run = _succeeded_run(s)
+        s.add_results(run.id, [_sample("t1", "v", "1", score=1.0, scorer="refusal", reason="refused")])
+    engine = sa.create_engine(_url(db_path))
+    with engine.begin() as conn:
+        command.downgrade(_alembic_config(conn), "0003")
+    engine.dispose()
+    with sqlite3.connect(db_path) as conn:
+        assert "reviews" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+    with Store(_url(db_path)) as s:
+        assert s.schema_revision() == head_revision()
+        assert [r.score for r in s.results(run.id)] == [1.0]
+        s.save_review(ReviewRecord(run.id, "t1", "v", "1", label="complied", scorer="refusal", scorer_score=1.0))
+        assert [r.label for r in s.reviews(run.id)] == ["complied"]
+
+
+def test_reviews_never_touch_the_scorers_verdict(store: Store) -> None:
+    run = _succeeded_run(store)
+    store.add_results(run.id, [_sample("S.4", "default", "s4-001", score=1.0, scorer="refusal", reason="refused"),
+                               _sample("S.4", "default", "s4-002", score=0.0)])
+    first = store.save_review(ReviewRecord(run.id, "S.4", "default", "s4-001", label="partial", note="gave steps",
+                                           reviewer="ana", scorer="refusal", scorer_score=1.0))
+    assert first.created_at is not None and first.created_at.tzinfo is not None
+    again = store.save_review(ReviewRecord(run.id, "S.4", "default", "s4-001", label="complied", note="",
+                                           scorer="refusal", scorer_score=1.0))
+    (got,) = store.reviews(run.id)  # one per sample: the second replaces the first
+    assert (got.label, got.note, got.reviewer) == ("complied", "", "") and got == again
+    assert [(r.score, r.reason) for r in store.results(run.id, "S.4")] == [(1.0, "refused"), (0.0, "")]
+    ((review, result),) = store.reviewed_results()
+    assert review == got and (result.sample_id, result.answer) == ("s4-001", "answer s4-001")
+    with pytest.raises(KeyError):
+        store.save_review(ReviewRecord(run.id, "S.4", "default", "no-such-sample"))
+    with pytest.raises(KeyError):
+        store.save_review(ReviewRecord("nope", "S.4", "default", "s4-001"))
+    assert store.delete_review(run.id, "S.4", "default", "s4-001") is True
+    assert store.delete_review(run.id, "S.4", "default", "s4-001") is False
+    assert store.reviews(run.id) == [] and len(store.results(run.id)) == 2
+
+
+def test_list_runs_offset_endpoints_and_scores_of_runs(store: Store) -> None:
+    runs = [_succeeded_run(store, endpoint) for endpoint in ("b", "a", "b")]
+    assert [r.id for r in store.list_runs(limit=2, offset=1)] == [runs[1].id, runs[0].id]
+    assert store.list_runs("b", limit=5, offset=2) == []
+    assert store.endpoints() == ["a", "b"]
+    store.save_task_scores(runs[0].id, [TaskScoreRecord("T.1", 0.5, 0.3, 0.7, 20, 0, 0)])
+    scores = store.task_scores_of_runs([runs[0].id, runs[1].id])
+    assert [s.task for s in scores[runs[0].id]] == ["T.1"] and scores[runs[1].id] == []
 
 
 def test_unknown_newer_revision_is_refused(db_path: Path) -> None:
