@@ -7,14 +7,12 @@ under CI).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -25,6 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 PROM_DIR = ROOT / "deploy" / "prometheus"
@@ -39,12 +39,7 @@ ALERTS = {"TrustRegression", "TrustBelowSLO", "TrustRunsFailing", "TrustRunsStal
 
 
 def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("generate_rules", PROM_DIR / "generate_rules.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look the module up while it is being executed
-    spec.loader.exec_module(module)
-    return module
+    return load_script(PROM_DIR / "generate_rules.py", "generate_rules")
 
 
 gen = _load_generator()

@@ -4,29 +4,19 @@ end-to-end test in tests/integration/test_alerting.py trains and serves them for
 from __future__ import annotations
 
 import argparse
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from probes.scoring.refusal import is_refusal
+from tests.scripts import load_script
 
 DEMO = Path(__file__).resolve().parents[2] / "deploy" / "demo_model"
 
 
 def _script(name: str) -> ModuleType:
-    sys.path.insert(0, str(DEMO))
-    try:
-        spec = importlib.util.spec_from_file_location(f"demo_{name}", DEMO / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(DEMO))
+    return load_script(DEMO / f"{name}.py", f"demo_{name}")
 
 
 def test_targets_are_what_the_scorers_need() -> None:

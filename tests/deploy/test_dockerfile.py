@@ -4,9 +4,7 @@ monitor the way the image's ENTRYPOINT + CMD would, with its HEALTHCHECK."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,21 +13,14 @@ from typing import Any
 
 import pytest
 
+from tests.scripts import load_script
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "deploy" / "docker"
 
 
 def _module(name: str) -> ModuleType:
-    sys.path.insert(0, str(DOCKER))
-    try:
-        spec = importlib.util.spec_from_file_location(name, DOCKER / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module  # dataclasses look their module up there
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(DOCKER))
+    return load_script(DOCKER / f"{name}.py", name)
 
 
 model = _module("dockerfile_model")

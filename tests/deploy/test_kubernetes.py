@@ -6,7 +6,6 @@ ConfigMaps, the config in the ConfigMap (``config check``), and how the objects 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import re
@@ -19,6 +18,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.scripts import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "kubernetes"
@@ -33,12 +34,7 @@ TIMEOUT_S = 120
 
 
 def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("k8s_generate", K8S / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(K8S / "generate.py", "k8s_generate")
 
 
 gen = _load_generator()
