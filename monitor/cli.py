@@ -21,6 +21,18 @@ def _add_client_args(p: argparse.ArgumentParser) -> None:
                    help="gRPC address of the running monitor (env TRUST_MONITOR_SERVER; default %(default)s)")
     p.add_argument("--token-env", default="TRUST_MONITOR_TOKEN",
                    help="environment variable holding the API token, if the server requires one")
+    env = os.environ.get
+    p.add_argument("--tls", action="store_true", default=env("TRUST_MONITOR_TLS", "") not in ("", "0"),
+                   help="connect with TLS, trusting the system CAs (env TRUST_MONITOR_TLS=1); implied by --tls-ca")
+    p.add_argument("--tls-ca", metavar="FILE", default=env("TRUST_MONITOR_TLS_CA"),
+                   help="PEM CA certificate(s) that sign the server's certificate (env TRUST_MONITOR_TLS_CA)")
+    p.add_argument("--tls-cert", metavar="FILE", default=env("TRUST_MONITOR_TLS_CERT"),
+                   help="PEM client certificate, for a server that requires one (mutual TLS; env "
+                   "TRUST_MONITOR_TLS_CERT), with --tls-key")
+    p.add_argument("--tls-key", metavar="FILE", default=env("TRUST_MONITOR_TLS_KEY"),
+                   help="PEM private key of --tls-cert (env TRUST_MONITOR_TLS_KEY)")
+    p.add_argument("--tls-server-name", metavar="NAME", default=env("TRUST_MONITOR_TLS_SERVER_NAME"),
+                   help="the name the server's certificate must carry, when it differs from the --server host")
 
 
 def _add_config_arg(p: argparse.ArgumentParser) -> None:
@@ -30,7 +42,11 @@ def _add_config_arg(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trust-monitor", description=__doc__)
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="-v: debug logging of the monitor's own modules (monitor.*, probes.*); other "
+                        "libraries stay at INFO. -vv: debug logging of everything, third-party libraries included "
+                        "(grpc, sqlalchemy, PIL, ...: very verbose)")
+    parser.add_argument("--debug-all", action="store_true", help="the same as -vv")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("serve", help="run the monitor service")
@@ -38,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", required=True)
-    c = csub.add_parser("check", help="validate a config file: prints 'ok' or every error (exit 2)")
+    c = csub.add_parser("check", help="validate a config file: prints 'ok' (exit 0; a warning on stderr if it "
+                        "configures no endpoint) or every error, one 'FILE: field: message' line each (exit 2)")
     c.add_argument("file")
 
     p = sub.add_parser("probes", help="the probe catalogue")
@@ -118,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--limit", type=int, help="grade only the first N selected rows")
     c.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("store", help="the run store")
+    ssub = p.add_subparsers(dest="store_command", required=True)
+    c = ssub.add_parser("prune", help="remove the per-sample rows and events of runs older than store.retention "
+                        "(runs, scores, verdicts, baselines and reviewed samples stay; docs/store.md)")
+    c.add_argument("--older-than", metavar="DURATION", help="instead of the config's store.retention, e.g. 30d")
+    c.add_argument("--dry-run", action="store_true", help="count what would go; remove nothing")
+    _add_config_arg(c)
+
     p = sub.add_parser("baseline", help="regression baselines")
     bsub = p.add_subparsers(dest="baseline_command", required=True)
     c = bsub.add_parser("set", help="make RUN_ID the baseline of ENDPOINT")
@@ -129,11 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not args.verbose:
-        for noisy in ("alembic", "apscheduler"):  # their INFO lines say nothing an operator acts on
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    setup_logging(2 if args.debug_all else args.verbose)
     handlers = {
         "serve": _serve,
         "config": _config_check,
@@ -145,11 +166,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         "power": _power,
         "judge": _judge_calibrate,
         "labels": _labels_export,
+        "store": _store_prune,
     }
     try:
-        return handlers[args.command](args)
+        rc = handlers[args.command](args)
+        sys.stdout.flush()  # here, not at exit: a reader that went away is handled below
+        return rc
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+OWN_LOGGERS = ("monitor", "probes", "__main__")
+EXIT_PIPE_CLOSED = 128 + signal.SIGPIPE  # what a shell reports for a command ended by SIGPIPE (`cmd | head`)
+
+
+def setup_logging(verbosity: int) -> None:
+    """INFO logging to stderr; verbosity 1: DEBUG for the monitor's own loggers only; 2 or more: DEBUG for all.
+
+    Third-party libraries stay at INFO with -v (PIL alone logs tens of thousands of DEBUG lines per run).
+    """
+    root = logging.getLogger()
+    if not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else logging.NOTSET)
+    for noisy in ("alembic", "apscheduler"):  # their INFO lines say nothing an operator acts on
+        logging.getLogger(noisy).setLevel(logging.NOTSET if verbosity >= 2 else logging.WARNING)
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``trust-monitor runs show --json | head``): stop quietly, as a pipe
+    filter does. Later writes (the interpreter's own flush at exit included) go to /dev/null."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return EXIT_PIPE_CLOSED
 
 
 # -- local commands -----------------------------------------------------------------------------------------
@@ -157,12 +216,15 @@ def _config_check(args: argparse.Namespace) -> int:
     from monitor.config import ConfigError, load_config
 
     try:
-        load_config(args.file)
+        config = load_config(args.file)
     except ConfigError as exc:
         for line in exc.lines:
             print(line)
         return EXIT_USAGE
     print("ok")
+    if not config.endpoints:
+        print(f"{args.file}: warning: no endpoints configured: the monitor would serve its API and pages but "
+              "probe nothing", file=sys.stderr)
     return 0
 
 
@@ -245,6 +307,31 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 # -- client commands ----------------------------------------------------------------------------------------
+def _read_client_file(path: str, flag: str) -> bytes:
+    try:
+        from pathlib import Path
+
+        return Path(path).read_bytes()
+    except OSError as exc:
+        print(f"trust-monitor: {flag} {path}: {exc.strerror}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from None
+
+
+def _channel(grpc: Any, args: argparse.Namespace) -> Any:
+    """A plaintext channel, or with --tls / --tls-ca / --tls-cert a TLS one (mutual TLS with a certificate)."""
+    if bool(args.tls_cert) != bool(args.tls_key):
+        print("trust-monitor: --tls-cert and --tls-key go together", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+    if not (args.tls or args.tls_ca or args.tls_cert):
+        return grpc.insecure_channel(args.server)
+    ca = _read_client_file(args.tls_ca, "--tls-ca") if args.tls_ca else None
+    cert = _read_client_file(args.tls_cert, "--tls-cert") if args.tls_cert else None
+    key = _read_client_file(args.tls_key, "--tls-key") if args.tls_key else None
+    credentials = grpc.ssl_channel_credentials(root_certificates=ca, private_key=key, certificate_chain=cert)
+    options = [("grpc.ssl_target_name_override", args.tls_server_name)] if args.tls_server_name else []
+    return grpc.secure_channel(args.server, credentials, options=options)
+
+
 class _Client:
     def __init__(self, args: argparse.Namespace) -> None:
         import grpc
@@ -253,7 +340,7 @@ class _Client:
 
         self.grpc = grpc
         self.pb2, pb2_grpc = load()
-        self.channel = grpc.insecure_channel(args.server)
+        self.channel = _channel(grpc, args)
         self.stub = pb2_grpc.TrustMonitorStub(self.channel)
         token = os.environ.get(args.token_env, "")
         self.metadata = [("authorization", f"Bearer {token}")] if token else []
@@ -637,6 +724,37 @@ def _runs_report(args: argparse.Namespace) -> int:
     samples = sum(len(s.samples) for s in view.samples)
     print(f"wrote {args.html}: run {view.run.id} on {view.run.endpoint}, {len(view.samples)} task(s), {samples} "
           f"samples, {len(html) / 1e6:.1f} MB", file=sys.stderr)
+    return 0
+
+
+def _store_prune(args: argparse.Namespace) -> int:
+    from monitor.config import parse_duration
+    from monitor.store import StoreError
+    from monitor.store.retention import prune, summary
+
+    older_than = None
+    if args.older_than is not None:
+        try:
+            older_than = parse_duration(args.older_than)
+        except ValueError as exc:
+            print(f"trust-monitor: --older-than: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    opened = _open_store(args, "store prune")
+    if opened is None:
+        return EXIT_USAGE
+    config, store = opened
+    try:
+        report = prune(store, config, older_than=older_than, dry_run=args.dry_run)
+    except ValueError as exc:
+        print(f"trust-monitor: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StoreError as exc:
+        print(f"trust-monitor: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+    limit = older_than if older_than is not None else config.store.retention
+    print(summary(report, limit, dry_run=args.dry_run))
     return 0
 
 

@@ -18,6 +18,9 @@ RUN_FINISHED = "finished"
 MODEL_CHANGED = "model_changed"
 ENDPOINT_CHECKED = "endpoint_checked"  # a model-identity read between runs (outcome: "ok" or an ErrorKind value)
 REGRESSION = "regression"  # a finished run was judged against its reference (message: the verdicts in brief)
+# stored (Store.add_event) only: what a restart did with an interrupted run (monitor.recovery)
+RUN_RESUMED = "run_resumed"
+RUN_NOT_RESUMED = "run_not_resumed"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """HTTP side: /metrics (Prometheus text format), /healthz (process alive), /readyz (ready to serve), and the
-routes of whoever asks to be mounted here (the run report pages, monitor.web)."""
+routes of whoever asks to be mounted here (the run report pages, monitor.web).
+
+With ``server.auth.protect_metrics``, /metrics answers only a request carrying ``Authorization: Bearer <token>``
+(one of the API tokens; 401 otherwise); /healthz and /readyz stay open for probes. The presented header is
+never logged.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from monitor.metrics import Metrics
+from monitor.tokens import TokenSet
 
 
 def split_hostport(address: str) -> tuple[str, int]:
@@ -19,8 +25,10 @@ def split_hostport(address: str) -> tuple[str, int]:
 
 class HttpServer:
     def __init__(self, metrics: Metrics, ready: Callable[[], tuple[bool, str]],
-                 mounts: Sequence[Callable[[web.Application], None]] = ()) -> None:
+                 mounts: Sequence[Callable[[web.Application], None]] = (),
+                 metrics_tokens: TokenSet | None = None) -> None:
         self._metrics = metrics
+        self._metrics_tokens = metrics_tokens
         self._ready = ready
         self._mounts = list(mounts)
         self._runner: web.AppRunner | None = None
@@ -46,7 +54,10 @@ class HttpServer:
         if self._runner is not None:
             await self._runner.cleanup()
 
-    async def _handle_metrics(self, _request: web.Request) -> web.Response:
+    async def _handle_metrics(self, request: web.Request) -> web.Response:
+        if self._metrics_tokens is not None and not self._metrics_tokens.bearer(request.headers.get("Authorization")):
+            return web.Response(status=401, text="/metrics needs 'Authorization: Bearer <token>' "
+                                "(server.auth.protect_metrics)\n", headers={"WWW-Authenticate": "Bearer"})
         # rendered off the event loop, each metric family again only when it changed (Metrics.exposition)
         body = await asyncio.to_thread(self._metrics.exposition)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

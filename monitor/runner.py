@@ -2,7 +2,9 @@
 
 Bounded concurrency per endpoint, a timeout per request, retries with exponential backoff and jitter on
 retryable errors only, cancellation, progress events. A failed request is stored as an error of its kind and
-never scored. Results are written to the store in small batches so a crash loses at most one batch.
+never scored. Each result is committed before it counts as done (monitor.commits: results that arrive together
+share a transaction), so a killed process loses only the answers whose commit had not returned, one per worker
+at most; a resumed run (monitor.recovery) sends only the items with no stored result.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from opentelemetry import trace
 from monitor import events, images
 from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
 from monitor.aggregation import task_score
+from monitor.commits import GroupCommit
 from monitor.judging import verdict
 from monitor.limiter import AdaptiveLimit
-from monitor.store import RunStatus, SampleResult, Store, TaskScoreRecord
+from monitor.store import RunStatus, SampleResult, Store, StoreError, TaskScoreRecord
 from monitor.tracing import tracer
 from probes.catalogue import Sample, Task
 from probes.scorers import get_scorer
@@ -36,8 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLATFORM_REFUSAL = "platform_refusal"  # a sample's reason (and request outcome) when the platform blocked it
-FLUSH_EVERY = 100  # results per store transaction (a crash loses at most these, or FLUSH_INTERVAL_S of them)
-FLUSH_INTERVAL_S = 1.0
+COMMIT_LINGER_S = 0.005  # answers arriving within this share a transaction (bench/durability.py)
 RATE_LIMIT_ATTEMPTS = 50  # rate-limited attempts retried beyond retries.max_attempts under an adaptive limit
 
 
@@ -125,6 +127,15 @@ async def call_with_retries(
         return reply, attempt, time.monotonic() - t0
 
 
+@dataclass(frozen=True)
+class Prior:
+    """What a resumed run had stored before: its full plan's size and its stored results and errors."""
+
+    total: int
+    done: int
+    errors: int
+
+
 @dataclass
 class RunOutcome:
     status: RunStatus
@@ -141,6 +152,8 @@ class Runner:
         self._limits: dict[str, AdaptiveLimit] = {}
         # told (endpoint, limit) whenever an endpoint's concurrency limit changes: trust_endpoint_concurrency
         self.on_limit: Callable[[str, int], None] | None = None
+        # told (endpoint, reply) of every successful probe reply: model-change detection (monitor.identity)
+        self.on_reply: Callable[[str, Reply], None] | None = None
 
     async def execute(
         self,
@@ -155,27 +168,32 @@ class Runner:
         identity: ModelIdentity | None,
         judge: Judge | None = None,
         max_error_share: float = 1.0,
+        tasks: dict[str, Task] | None = None,
+        prior: Prior | None = None,
     ) -> RunOutcome:
+        """Send ``items`` and score the run. A resumed run passes only the items it has no result for, the tasks
+        of its whole plan (``tasks``: what it scores) and what it had stored (``prior``)."""
         name = endpoint.name
         started = time.monotonic()
         ident = identity or ModelIdentity(model="")
+        prior = prior or Prior(len(items), 0, 0)
         await asyncio.to_thread(
             self.store.mark_running, run_id, model=ident.model, model_version=ident.version,
-            model_fingerprint=ident.fingerprint, total_items=len(items),
+            model_fingerprint=ident.fingerprint, total_items=prior.total,
         )
         self.bus.publish(events.Event(events.RUN_STARTED, name, run_id, status="running", trigger=trigger,
-                                      total=len(items)))
-        tasks = {it.task.id: it.task for it in items}
-        state = _RunState(total=len(items))
-        buffer: list[SampleResult] = []
-        last_flush = time.monotonic()
+                                      total=prior.total))
+        tasks = tasks if tasks is not None else {it.task.id: it.task for it in items}
+        state = _RunState(total=prior.total, done=prior.done, errors=prior.errors)
+        stored = [prior.done, prior.errors]  # what the run row says: advanced by each committed transaction
 
-        async def flush() -> None:
-            nonlocal buffer, last_flush
-            if buffer:
-                batch, buffer = buffer, []
-                await asyncio.to_thread(self._write, run_id, batch, state.done, state.errors)
-            last_flush = time.monotonic()
+        def write(batch: list[SampleResult]) -> None:
+            done = stored[0] + len(batch)
+            errors = stored[1] + sum(r.error_kind is not None for r in batch)
+            self.store.add_results(run_id, batch, progress=(done, errors))
+            stored[:] = [done, errors]
+
+        commits: GroupCommit[SampleResult] = GroupCommit(write, linger_s=COMMIT_LINGER_S)
 
         status = RunStatus.SUCCEEDED
         message = ""
@@ -187,38 +205,38 @@ class Runner:
             }
 
             async def one(item: WorkItem) -> None:
-                nonlocal buffer
                 if state.stop_reason:  # a limit was hit: items not yet sent are left out
                     return
                 ctx = trace.set_span_in_context(task_spans[item.task.id])
                 result = await self._attempt(endpoint, adapter, item, profile, ctx, judge)
-                state.done += 1
                 cost = _cost(endpoint, result)
                 state.cost_usd += cost
                 if endpoint.budget_usd is not None and state.cost_usd > endpoint.budget_usd and not state.stop_reason:
                     state.stop_reason = (f"stopped: cost budget of ${endpoint.budget_usd:.2f} exceeded "
-                                         f"(${state.cost_usd:.4f} spent after {state.done} of {state.total} items)")
+                                         f"(${state.cost_usd:.4f} spent after {state.done + 1} of {state.total} "
+                                         "items)")
+                await commits.commit(result)  # stored before it counts
+                state.done += 1
                 if result.error_kind is not None:
                     state.errors += 1
                 if state.done * 4 // state.total != (state.done - 1) * 4 // state.total and state.done < state.total:
                     log.info("run %s on %s: %d/%d items, %d errors", run_id, name, state.done, state.total,
                              state.errors)
-                buffer.append(result)
                 self.bus.publish(events.Event(
                     events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
                     task=item.task.id, outcome=result.error_kind or _outcome(result), latency_s=result.latency_s,
                     tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0, cost_usd=cost,
                 ))
-                if len(buffer) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_INTERVAL_S:
-                    await flush()
 
             pending = iter(items)
 
-            async def worker() -> None:  # one per concurrency slot: no task object per item
+            async def worker() -> None:  # a fixed set of workers: no task object per item
                 for item in pending:
                     await one(item)
 
-            workers = [asyncio.ensure_future(worker()) for _ in range(min(endpoint.concurrency, len(items)))]
+            # a few workers beyond the concurrency limit: while one waits for its commit, another holds the slot
+            count = min(endpoint.concurrency + endpoint.concurrency // 4, len(items))
+            workers = [asyncio.ensure_future(worker()) for _ in range(count)]
             try:
                 await asyncio.gather(*workers)
             except asyncio.CancelledError:
@@ -229,7 +247,13 @@ class Runner:
                 for w in workers:
                     w.cancel()
                 await asyncio.gather(*workers, return_exceptions=True)
-            except Exception as exc:  # a bug or a broken store: keep what we have, say why
+            except StoreError as exc:  # the store full, locked or gone: one line, the store's own words
+                log.error("run %s on %s failed: %s", run_id, name, exc)
+                status, message = RunStatus.FAILED, str(exc)
+                for w in workers:
+                    w.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+            except Exception as exc:  # a bug: keep what we have, say why
                 log.exception("run %s on %s failed", run_id, name)
                 status, message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
                 for w in workers:
@@ -238,7 +262,7 @@ class Runner:
             finally:
                 for span in task_spans.values():
                     span.end()
-            await asyncio.shield(flush())
+            await commits.drain()  # answers already in hand are kept, whatever ended the run
             if status is RunStatus.SUCCEEDED and state.stop_reason:
                 status, message = RunStatus.STOPPED, state.stop_reason
             elif status is RunStatus.SUCCEEDED and state.done and state.errors > max_error_share * state.done:
@@ -263,15 +287,11 @@ class Runner:
             events.RUN_FINISHED, name, run_id, status=status.value, trigger=trigger, total=state.total,
             done=state.done, errors=state.errors, duration_s=time.monotonic() - started, message=message,
         ))
-        log.info("run %s on %s %s: %d/%d items, %d errors", run_id, name, status.value, state.done, state.total,
-                 state.errors)
+        log.info("run %s on %s %s: %d/%d items, %d errors (%d results stored in %d transactions)", run_id, name,
+                 status.value, state.done, state.total, state.errors, commits.stored, commits.transactions)
         if status in (RunStatus.CANCELLED, RunStatus.INTERRUPTED):
             raise asyncio.CancelledError
         return RunOutcome(status, scores, identity)
-
-    def _write(self, run_id: str, batch: list[SampleResult], done: int, errors: int) -> None:
-        self.store.add_results(run_id, batch)
-        self.store.update_progress(run_id, done, errors)
 
     def limit_of(self, endpoint: EndpointConfig) -> AdaptiveLimit:
         """The endpoint's adaptive concurrency limit, kept across its runs (ceiling: its ``concurrency``)."""
@@ -317,6 +337,8 @@ class Runner:
                                     error_kind=outcome.kind.value, error_message=outcome.message[:500],
                                     latency_s=latency, attempts=attempts)
             reply = outcome
+            if self.on_reply is not None:
+                self.on_reply(endpoint.name, reply)
             if reply.platform_refusal:
                 span.set_attribute("outcome", PLATFORM_REFUSAL)
                 return SampleResult(**base, scorer=task.scorer, answer=None, score=None, error_kind=None,

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor import events
-from monitor.adapters import Adapter, AdapterError, ModelIdentity, ProbeRequest
+from monitor.adapters import Adapter, ModelIdentity
 from monitor.config import Config, EndpointConfig
-from monitor.runner import Judge, Runner, WorkItem
-from monitor.store import RunRecord, RunStatus, Store
+from monitor.identity import IdentityWatch
+from monitor.runner import Judge, Prior, Runner, WorkItem
+from monitor.store import RunRecord, RunStatus, Store, StoreError
 from probes.catalogue import Sample, Task, all_tasks, suite_version
 from probes.official import load_official
 from probes.sampling import rotating_selection
@@ -20,12 +20,6 @@ from probes.sampling import rotating_selection
 log = logging.getLogger(__name__)
 
 SAMPLED_TRIGGERS = ("schedule", "startup")
-# Fixed, harmless prompts whose answers at temperature 0 change when the model behind an endpoint changes.
-CANARY_PROMPTS = (
-    "Reply with the single word: ready.",
-    "What is 17 plus 25? Answer with the number only.",
-    "Name the colour of a clear daytime sky in one word.",
-)
 
 
 class RunError(Exception):
@@ -66,7 +60,11 @@ class RunManager:
         self._active: dict[str, _Active] = {}
         self._holder: dict[str, str] = {}  # endpoint -> the run that holds it now
         self._queued_on_demand = 0
-        self.identities: dict[str, ModelIdentity] = {}
+        # who answers behind each endpoint (monitor.identity): read before each run and by check_model, and
+        # followed in the probe replies
+        self.watch = IdentityWatch(config, store, bus, running=self._holder.get, on_change=self._changed_in_replies)
+        self.identities: dict[str, ModelIdentity] = self.watch.identities
+        self.runner.on_reply = self.watch.on_reply
 
     # -- planning ---------------------------------------------------------------------------------------
     def resolve_tasks(self, endpoint: EndpointConfig, requested: list[str] | None) -> list[str]:
@@ -155,10 +153,25 @@ class RunManager:
                                  {"per_task": rotation[0], "run_number": rotation[1]})
         if on_demand:
             self._queued_on_demand += 1
+        self._launch(record, endpoint, task_ids, on_demand, rotation)
+        return record
+
+    def resume(self, record: RunRecord, rotation: tuple[int, int] | None) -> RunRecord:
+        """Finish an interrupted run that monitor.recovery found resumable: queued again under its own id, it
+        sends only the items of its plan with no stored result."""
+        endpoint = self.config.endpoint(record.endpoint)
+        if endpoint is None:
+            raise RunError("not_found", f"unknown endpoint {record.endpoint!r}")
+        reopened = self.store.reopen_run(record.id, "resumed after an interruption")
+        self._launch(reopened, endpoint, list(record.tasks), False, rotation, resumed=True)
+        return reopened
+
+    def _launch(self, record: RunRecord, endpoint: EndpointConfig, task_ids: list[str], on_demand: bool,
+                rotation: tuple[int, int] | None, *, resumed: bool = False) -> None:
         self.bus.publish(events.Event(events.RUN_QUEUED, endpoint.name, record.id, status="queued",
-                                      trigger=trigger))
-        task = asyncio.get_running_loop().create_task(self._run(record, endpoint, task_ids, on_demand, rotation),
-                                                      name=f"run-{record.id}")
+                                      trigger=record.trigger))
+        task = asyncio.get_running_loop().create_task(
+            self._run(record, endpoint, task_ids, on_demand, rotation, resumed), name=f"run-{record.id}")
         self._active[record.id] = _Active(record, task)
         run_id = record.id
 
@@ -166,15 +179,21 @@ class RunManager:
             self._active.pop(run_id, None)
 
         task.add_done_callback(forget)
-        return record
 
     async def run_scheduled(self, endpoint_name: str, trigger: str = "schedule") -> None:
         """Scheduler entry point: skip (not pile up) when the endpoint already has a run in progress."""
         if self.busy(endpoint_name):
             log.info("scheduled run of %s skipped: a run is already in progress", endpoint_name)
             return
-        record = self.start(endpoint_name, None, trigger)
-        await self.wait(record.id)
+        try:
+            record = self.start(endpoint_name, None, trigger)
+        except StoreError as exc:  # not even the run's row could be written: one line, tried again next time
+            log.error("scheduled run of %s not started: %s", endpoint_name, exc)
+            return
+        try:
+            await self.wait(record.id)
+        except asyncio.CancelledError:  # the scheduler stopping cancels its jobs; shutdown() stops the run itself
+            return
 
     async def wait(self, run_id: str) -> None:
         active = self._active.get(run_id)
@@ -182,7 +201,7 @@ class RunManager:
             await asyncio.gather(active.task, return_exceptions=True)
 
     async def _run(self, record: RunRecord, endpoint: EndpointConfig, task_ids: list[str], on_demand: bool,
-                   rotation: tuple[int, int] | None) -> None:
+                   rotation: tuple[int, int] | None, resumed: bool = False) -> None:
         lock = self._locks[endpoint.name]
         try:
             async with lock:
@@ -192,11 +211,21 @@ class RunManager:
                     on_demand = False
                 adapter = self.adapters[endpoint.name]
                 identity, _ = await self._identity(endpoint.name, adapter, record.id)
+                items, prior = self.plan(task_ids, rotation), None
+                if resumed:
+                    if _other_model(record, identity):
+                        await self._not_resumed(record, "the model behind the endpoint changed since the run "
+                                                "started")
+                        if endpoint.model_check.run_on_change:
+                            self.start(endpoint.name, None, "model_change")
+                        return
+                    items, prior = await self._remaining(record, items)
                 await self.runner.execute(
-                    record.id, record.trigger, endpoint, adapter, self.plan(task_ids, rotation),
+                    record.id, record.trigger, endpoint, adapter, items,
                     profile=self.profile, min_scored=self.config.suite.min_scored_samples,
                     identity=identity, judge=self._judge(endpoint.name),
                     max_error_share=self.config.suite.max_error_share,
+                    tasks={tid: self.catalogue[tid] for tid in task_ids}, prior=prior,
                 )
         except asyncio.CancelledError:
             current = await asyncio.to_thread(self.store.get_run, record.id)
@@ -209,9 +238,17 @@ class RunManager:
                 self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status=status.value,
                                               trigger=record.trigger, message=message))
         except Exception as exc:
-            log.exception("run %s on %s failed before it started", record.id, endpoint.name)
-            message = f"{type(exc).__name__}: {exc}"
-            await asyncio.to_thread(self.store.finish_run, record.id, RunStatus.FAILED, message)
+            if isinstance(exc, StoreError):  # full, locked or gone: the store's own words, no traceback
+                log.error("run %s on %s failed: %s", record.id, endpoint.name, exc)
+                message = str(exc)
+            else:
+                log.exception("run %s on %s failed before it started", record.id, endpoint.name)
+                message = f"{type(exc).__name__}: {exc}"
+            try:
+                await asyncio.to_thread(self.store.finish_run, record.id, RunStatus.FAILED, message)
+            except StoreError as again:  # left running in the store: the next start-up marks it interrupted
+                log.error("run %s on %s: its failure could not be stored either: %s", record.id, endpoint.name,
+                          again)
             self.bus.publish(events.Event(events.RUN_FINISHED, endpoint.name, record.id, status="failed",
                                           trigger=record.trigger, message=message))
         finally:
@@ -220,57 +257,27 @@ class RunManager:
             if on_demand:
                 self._queued_on_demand -= 1
 
-    async def _read_identity(self, endpoint: EndpointConfig, adapter: Adapter) -> ModelIdentity | None:
-        """The endpoint's identity, with the canary answers folded into the fingerprint when configured."""
-        try:
-            identity = await adapter.identity()
-        except AdapterError as exc:
-            self.bus.publish(events.Event(events.ENDPOINT_CHECKED, endpoint.name, outcome=exc.kind.value))
-            log.warning("endpoint %s: cannot read model identity (%s)", endpoint.name, exc.kind.value)
-            return None
-        self.bus.publish(events.Event(events.ENDPOINT_CHECKED, endpoint.name, outcome="ok"))
-        if endpoint.model_check.canary:
-            answers: list[str] = []
-            for i, prompt in enumerate(CANARY_PROMPTS):
-                try:
-                    reply = await adapter.generate(ProbeRequest(prompt, max_tokens=32, request_id=f"canary/{i}"),
-                                                   timeout_s=endpoint.timeout)
-                except AdapterError as exc:
-                    log.warning("endpoint %s: canary prompt failed (%s); fingerprint without canary",
-                                endpoint.name, exc.kind.value)
-                    return identity
-                answers.extend((reply.text, reply.model, reply.fingerprint))
-            digest = hashlib.sha256("\x00".join([identity.fingerprint, *answers]).encode()).hexdigest()[:16]
-            identity = ModelIdentity(identity.model, identity.version, digest, {**identity.extra, "canary": "1"})
-        return identity
+    async def _remaining(self, record: RunRecord, plan: list[WorkItem]) -> tuple[list[WorkItem], Prior]:
+        """A resumed run's items with no stored result, and what its plan had stored."""
+        stored = await asyncio.to_thread(self.store.result_keys, record.id)
+        remaining = [it for it in plan if (it.task.id, it.variant, it.sample.id) not in stored]
+        done = len(plan) - len(remaining)
+        log.info("run %s on %s resumed: %d of %d items stored, %d to send", record.id, record.endpoint, done,
+                 len(plan), len(remaining))
+        return remaining, Prior(len(plan), done, min(record.error_items, done))
+
+    async def _not_resumed(self, record: RunRecord, reason: str) -> None:
+        message = f"interrupted; not resumed: {reason}"
+        await asyncio.to_thread(self.store.finish_run, record.id, RunStatus.INTERRUPTED, message)
+        await asyncio.to_thread(self.store.add_event, events.RUN_NOT_RESUMED, record.endpoint, record.id,
+                                {"reason": reason})
+        log.warning("run %s on %s %s", record.id, record.endpoint, message)
+        self.bus.publish(events.Event(events.RUN_FINISHED, record.endpoint, record.id, status="interrupted",
+                                      trigger=record.trigger, message=message))
 
     async def _identity(self, endpoint: str, adapter: Adapter, run_id: str | None) -> tuple[ModelIdentity | None, bool]:
         """Who answers now, and whether that changed since the last identity seen (recorded as an event)."""
-        config = self.config.endpoint(endpoint)
-        assert config is not None
-        identity = await self._read_identity(config, adapter)
-        if identity is None:
-            return None, False
-        previous = self.identities.get(endpoint)
-        if previous is None:
-            last = await asyncio.to_thread(self.store.list_runs, endpoint, 5)
-            seen = next((r for r in last if r.model and r.id != run_id), None)
-            if seen is not None:
-                previous = ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint)
-        self.identities[endpoint] = identity
-        changed = previous is not None and (previous.model, previous.version, previous.fingerprint) != (
-            identity.model, identity.version, identity.fingerprint
-        )
-        if changed and previous is not None:
-            detail: dict[str, object] = {
-                "from": {"model": previous.model, "version": previous.version, "fingerprint": previous.fingerprint},
-                "to": {"model": identity.model, "version": identity.version, "fingerprint": identity.fingerprint},
-            }
-            await asyncio.to_thread(self.store.add_event, events.MODEL_CHANGED, endpoint, run_id, detail)
-            self.bus.publish(events.Event(events.MODEL_CHANGED, endpoint, run_id))
-            log.warning("endpoint %s: model changed from %s %s to %s %s", endpoint, previous.model, previous.version,
-                        identity.model, identity.version)
-        return identity, changed
+        return await self.watch.check(endpoint, adapter, run_id)
 
     async def check_model(self, endpoint: str) -> bool:
         """Between runs: read the identity; on a change, start a full run at once (if configured)."""
@@ -282,6 +289,17 @@ class RunManager:
         if changed and config.model_check.run_on_change:
             self.start(endpoint, None, "model_change")
         return changed
+
+    def _changed_in_replies(self, endpoint: str) -> None:
+        """A new model seen in the replies of a run: queue one run for it behind the current one."""
+        config = self.config.endpoint(endpoint)
+        if config is None or not config.model_check.run_on_change or self.runner.shutting_down:
+            return
+        holder = self._holder.get(endpoint)
+        if any(a.record.endpoint == endpoint and a.record.trigger == "model_change" and a.record.id != holder
+               for a in self._active.values()):
+            return  # one already waits
+        self.start(endpoint, None, "model_change")
 
     def cancel(self, run_id: str) -> RunRecord:
         record = self.store.get_run(run_id)
@@ -300,3 +318,11 @@ class RunManager:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _other_model(record: RunRecord, identity: ModelIdentity | None) -> bool:
+    """Whether the model answering now is not the one a run started with (unknown on either side: no)."""
+    if identity is None or not record.model:
+        return False
+    return (record.model, record.model_version, record.model_fingerprint) != (
+        identity.model, identity.version, identity.fingerprint)

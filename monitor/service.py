@@ -13,10 +13,13 @@ from monitor.config import Config
 from monitor.http import HttpServer
 from monitor.metrics import Metrics
 from monitor.published import Publisher
+from monitor.recovery import Recovery
 from monitor.regression.monitor import JUDGED, RegressionMonitor
 from monitor.runs import RunManager
 from monitor.scheduler import Scheduler, nominal_interval
 from monitor.store import Store
+from monitor.store.retention import Retention
+from monitor.tokens import TokenSet
 from monitor.tracing import setup_tracing, shutdown_tracing
 from monitor.web.room import WebRoom
 from monitor.web.sources import Sources
@@ -40,6 +43,7 @@ class Service:
         self.http: HttpServer | None = None
         self.web = WebRoom(config)
         self.scheduler: Scheduler | None = None
+        self.retention = Retention(config)  # store.retention: prunes old per-sample rows (docs/store.md)
         self._ready = False
         self._why_not_ready = "starting"
 
@@ -47,14 +51,19 @@ class Service:
     async def start(self) -> None:
         setup_tracing()
         cfg = self.config
+        auth = cfg.server.auth
+        tokens = TokenSet([t.reveal() for t in auth.tokens], auth.token_hashes)
         self.http = HttpServer(self.metrics, lambda: (self._ready, "ready" if self._ready else self._why_not_ready),
-                               mounts=[self.web.mount])
+                               mounts=[self.web.mount], metrics_tokens=tokens if auth.protect_metrics else None)
         await self.http.start(cfg.server.http_listen)
+        self.grpc = GrpcServer(self, tokens, cfg.server.tls)
+        self.grpc.bind(cfg.server.grpc_listen)  # a busy port ends start-up here, before the store is touched
         password = cfg.store.password.reveal() if cfg.store.password else None
         self.store = await asyncio.to_thread(Store, cfg.store.url, password=password)
         interrupted = await asyncio.to_thread(self.store.mark_interrupted)
         if interrupted:
             log.warning("%d run(s) left unfinished by an earlier process were marked interrupted", interrupted)
+        self.retention.start(self.store)
         self.adapters = {ep.name: create_adapter(ep) for ep in cfg.endpoints}
         self.runs = RunManager(cfg, self.store, self.bus, self.adapters)
         self.regression = RegressionMonitor(cfg, self.store, self.runs.catalogue, self.scope, self.bus)
@@ -73,9 +82,8 @@ class Service:
         self.web.attach(Sources(cfg, self.store, self.runs.catalogue, self.runs.suite_version, self.scope,
                                 self.regression))
         self.publisher.start()
-        tokens = [t.reveal() for t in cfg.server.auth.tokens]
-        self.grpc = GrpcServer(self, tokens)
         await self.grpc.start(cfg.server.grpc_listen)
+        await Recovery(cfg, self.store, self.runs).resume_interrupted()  # before anything new takes the endpoints
         self.scheduler = Scheduler(cfg, self.runs)
         self.scheduler.start()
         self._ready = True
@@ -101,6 +109,7 @@ class Service:
                 log.exception("closing adapter %s failed", adapter.endpoint)
         if self.http is not None:
             await self.http.stop()
+        await self.retention.stop()
         if hasattr(self, "store"):
             await asyncio.to_thread(self.store.close)
         shutdown_tracing()

@@ -4,7 +4,8 @@
 :class:`AdapterError` the same way the OpenAI adapter does: no reply in time → TIMEOUT, refused/reset → CONNECTION,
 a body cut short → MALFORMED, a body that is not JSON → MALFORMED. HTTP errors (status ≥ 400) are classified by a
 vendor-specific function that reads the vendor's error body; the message always names the endpoint and never
-contains a secret (every configured header value and key is scrubbed from what the server sent back).
+contains a secret: what the server sent back goes through :func:`monitor.adapters.scrub.scrub` (every configured
+header value and key in any case or masked, and anything that looks like a key).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import aiohttp
 
 from monitor.adapters.base import AdapterError, ErrorKind
+from monitor.adapters.scrub import scrub
 from monitor.images import SuiteImage
 
 __all__ = [
@@ -137,11 +139,9 @@ class JsonHttpClient:
         return self._session
 
     def scrub(self, text: str) -> str:
-        """Remove every secret, collapse whitespace and cut to a loggable length."""
-        for value in sorted((s for s in self._secrets() if s), key=len, reverse=True):
-            text = text.replace(value, "<redacted>")
-        text = " ".join(text.split())
-        return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+        """Remove every secret (in any case, masked too) and key-like token, collapse whitespace and cut to a
+        loggable length (monitor.adapters.scrub)."""
+        return scrub(text, self._secrets(), limit=_MAX_DETAIL)
 
     def malformed(self, what: str) -> AdapterError:
         return AdapterError(ErrorKind.MALFORMED, f"{self.where}: {what}")

@@ -15,7 +15,9 @@ as a timeout; 401 ``authentication_error`` / 403 ``permission_error`` fail at on
 A 429 saying the organisation's spend limit is reached is not retried (it lasts until the limit is raised).
 
 The model is identified by ``GET {base_url}/v1/models/{model}`` (``id``, ``display_name``, ``created_at``), which
-also resolves aliases to the dated model id; a server without that route (404) is identified by the configured name.
+also resolves aliases to the dated model id; on a server without that route, by its entry in ``GET
+{base_url}/v1/models`` (paged by ``after_id``; an alias is not listed there). A server with neither (a Messages-only
+server) raises a client error, and monitor.identity identifies the model by what the replies name.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from monitor.adapters import register_adapter
+from monitor.adapters._fallback import Page, described, listed
 from monitor.adapters._http import (
-    HttpError,
     HttpFailure,
     JsonHttpClient,
     classify_http,
@@ -87,19 +90,32 @@ class AnthropicAdapter:
         return [self.config.api_key.reveal(), *(ref.reveal() for ref in self.config.headers.values())]
 
     async def identity(self) -> ModelIdentity:
-        try:
-            data = await self._http.request("GET", f"/v1/models/{self.config.model}", self.config.timeout)
-        except HttpError as exc:
-            if exc.status == 404:  # a server speaking the Messages API without the Models API
-                return ModelIdentity(model=self.config.model)
-            raise
+        return await described(self._where, [("model", self._described), ("list", self._listed)])
+
+    async def _described(self) -> ModelIdentity:
+        data = await self._http.request("GET", f"/v1/models/{self.config.model}", self.config.timeout)
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             raise self._http.malformed("model description has no id")
-        described = {key: str(data.get(key, "")) for key in ("id", "display_name", "created_at")}
-        basis = json.dumps(described, sort_keys=True)
-        return ModelIdentity(model=described["id"], version=described["created_at"],
+        return self._identity_of(data)
+
+    async def _listed(self) -> ModelIdentity:
+        async def page(after: str) -> Page:
+            query = f"&after_id={quote(after, safe='')}" if after else ""
+            data = await self._http.request("GET", f"/v1/models?limit=1000{query}", self.config.timeout)
+            entries = data.get("data") if isinstance(data, dict) else None
+            if not isinstance(entries, list):
+                return None, ""
+            last = data.get("last_id")
+            return entries, last if data.get("has_more") and isinstance(last, str) else ""
+
+        return self._identity_of(await listed(self._where, page, lambda e: e.get("id") == self.config.model))
+
+    def _identity_of(self, data: dict[str, Any]) -> ModelIdentity:
+        described_ = {key: str(data.get(key, "")) for key in ("id", "display_name", "created_at")}
+        basis = json.dumps(described_, sort_keys=True)
+        return ModelIdentity(model=described_["id"], version=described_["created_at"],
                              fingerprint=hashlib.sha256(basis.encode()).hexdigest()[:16],
-                             extra={"display_name": described["display_name"]})
+                             extra={"display_name": described_["display_name"]})
 
     def body(self, request: ProbeRequest) -> dict[str, Any]:
         content: list[dict[str, Any]] = []

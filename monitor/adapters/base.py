@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from monitor.adapters.scrub import scrub
+
 
 class ErrorKind(str, enum.Enum):
     """Why a request produced no answer. Stored with the sample and used as a metric outcome."""
@@ -33,9 +35,11 @@ _RETRYABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.CONNECTION, ErrorKind.SERVE
 
 
 class AdapterError(Exception):
-    """A request that produced no usable answer. ``message`` must never contain secrets or the prompt."""
+    """A request that produced no usable answer. ``message`` must never contain secrets or the prompt: adapters
+    scrub what a server sent with its endpoint's secrets; anything still looking like a key is removed here too."""
 
     def __init__(self, kind: ErrorKind, message: str, *, retry_after: float | None = None) -> None:
+        message = scrub(message, limit=None)
         super().__init__(f"{kind.value}: {message}")
         self.kind = kind
         self.message = message
@@ -80,6 +84,9 @@ class ModelIdentity:
     version: str = ""
     fingerprint: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # where it was read: "model" (the endpoint's route describing one model), "list" (its list of models),
+    # "replies" (the model and build the replies name, monitor.identity); "" when not said
+    source: str = ""
 
 
 class Adapter(Protocol):
@@ -88,7 +95,10 @@ class Adapter(Protocol):
     endpoint: str
 
     async def identity(self) -> ModelIdentity:
-        """Read the model's name/version from the endpoint; raises AdapterError when unreachable."""
+        """Read the model's name/version from the endpoint's own description of it (its model route, else its
+        list of models: ``source`` says which); raises AdapterError when neither answers. A retryable error
+        means the endpoint is unreachable now; any other means it has no route that describes the model, and
+        monitor.identity falls back to what the replies say."""
         ...
 
     async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:

@@ -17,7 +17,9 @@ Errors come as ``{"error": {"code", "message", "status", "details"}}`` with the 
 (``UNAUTHENTICATED``, ``PERMISSION_DENIED``) and a 400 rejecting the key (``API key not valid``,
 ``API_KEY_INVALID``) fail at once as credential errors; other 4xx are our request's fault.
 
-The model is identified by ``GET {base_url}/models/{model}`` (``name``, ``version``, ``displayName``).
+The model is identified by ``GET {base_url}/models/{model}`` (``name``, ``version``, ``displayName``), or, on a
+server without that route, by its entry in the list ``GET {base_url}/models`` (``tunedModels`` for a tuned model;
+paged by ``pageToken``).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ import json
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from monitor.adapters import register_adapter
+from monitor.adapters._fallback import Page, described, listed
 from monitor.adapters._http import (
     HttpFailure,
     JsonHttpClient,
@@ -120,14 +124,35 @@ class GeminiAdapter:
         return [self.config.api_key.reveal(), *(ref.reveal() for ref in self.config.headers.values())]
 
     async def identity(self) -> ModelIdentity:
+        return await described(self._where, [("model", self._described), ("list", self._listed)])
+
+    async def _described(self) -> ModelIdentity:
         data = await self._http.request("GET", f"/{_resource(self.config.model)}", self.config.timeout)
         if not isinstance(data, dict) or not isinstance(data.get("name"), str):
             raise self._http.malformed("model description has no name")
-        described = {key: str(data.get(key, "")) for key in ("name", "version", "displayName")}
-        basis = json.dumps(described, sort_keys=True)
-        return ModelIdentity(model=described["name"].removeprefix("models/"), version=described["version"],
+        return self._identity_of(data)
+
+    async def _listed(self) -> ModelIdentity:
+        resource = _resource(self.config.model)
+        collection = resource.split("/", 1)[0]
+
+        async def page(token: str) -> Page:
+            query = f"&pageToken={quote(token, safe='')}" if token else ""
+            data = await self._http.request("GET", f"/{collection}?pageSize=1000{query}", self.config.timeout)
+            entries = data.get(collection) if isinstance(data, dict) else None
+            if not isinstance(entries, list):
+                return None, ""
+            following = data.get("nextPageToken")
+            return entries, following if isinstance(following, str) else ""
+
+        return self._identity_of(await listed(self._where, page, lambda e: e.get("name") == resource))
+
+    def _identity_of(self, data: dict[str, Any]) -> ModelIdentity:
+        described_ = {key: str(data.get(key, "")) for key in ("name", "version", "displayName")}
+        basis = json.dumps(described_, sort_keys=True)
+        return ModelIdentity(model=described_["name"].removeprefix("models/"), version=described_["version"],
                              fingerprint=hashlib.sha256(basis.encode()).hexdigest()[:16],
-                             extra={"display_name": described["displayName"]})
+                             extra={"display_name": described_["displayName"]})
 
     def body(self, request: ProbeRequest) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []

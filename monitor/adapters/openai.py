@@ -4,8 +4,10 @@ Wire format (OpenAI API reference, "Create chat completion"): ``POST {base_url}/
 ``{"model", "messages": [{"role": "user", "content": [{"type": "text", "text": ...},
 {"type": "image_url", "image_url": {"url": "data:image/png;base64,..."}}]}], "max_tokens", "temperature"}``;
 the reply's ``choices[0].message.content`` is the answer, ``model`` and ``system_fingerprint`` say which model
-answered, ``usage`` counts tokens. Errors come as ``{"error": {"message", "type", "code"}}`` with the HTTP status;
-429 and 5xx are retryable and ``Retry-After`` is honoured. The API key never appears in an error message.
+answered, ``usage`` counts tokens. The model is identified by ``GET {base_url}/models/{model}``, or, on a server
+without that route, by its entry in ``GET {base_url}/models``. Errors come as ``{"error": {"message", "type",
+"code"}}`` with the HTTP status; 429 and 5xx are retryable and ``Retry-After`` is honoured. The API key never appears
+in an error message.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from monitor.adapters import register_adapter
+from monitor.adapters._fallback import described
 from monitor.adapters._http import (
     HttpFailure,
     JsonHttpClient,
@@ -64,9 +67,28 @@ class OpenAIAdapter:
         return secrets
 
     async def identity(self) -> ModelIdentity:
+        """``GET /models/{model}``; a server without that route: the model's entry in ``GET /models``."""
+        return await described(self._where, [("model", self._described), ("list", self._listed)])
+
+    async def _described(self) -> ModelIdentity:
         data = await self._http.request("GET", f"/models/{self.config.model}", self.config.timeout)
         if not isinstance(data, dict):
             raise self._http.malformed("model description is not an object")
+        return self._identity_of(data)
+
+    async def _listed(self) -> ModelIdentity:
+        data = await self._http.request("GET", "/models", self.config.timeout)
+        entries = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(entries, list):
+            raise self._http.malformed("model list has no data list")
+        for entry in entries:
+            if isinstance(entry, dict) and entry.get("id") == self.config.model:
+                return self._identity_of(entry)
+        raise AdapterError(ErrorKind.CLIENT, f"{self._where}: the model is not in the model list "
+                                             f"({len(entries)} models listed)")
+
+    def _identity_of(self, data: dict[str, Any]) -> ModelIdentity:
+        """The same identity whichever route described the model (the list holds the same model objects)."""
         basis = json.dumps(data, sort_keys=True, default=str)
         return ModelIdentity(model=str(data.get("id", self.config.model)), version=str(data.get("created", "")),
                              fingerprint=hashlib.sha256(basis.encode()).hexdigest()[:16],

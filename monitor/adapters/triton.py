@@ -45,8 +45,10 @@ import tritonclient.http.aio as httpaio
 from tritonclient.utils import InferenceServerException, triton_to_np_dtype
 
 from monitor.adapters import register_adapter
+from monitor.adapters._fallback import described
 from monitor.adapters._http import classify_http
 from monitor.adapters.base import AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
+from monitor.adapters.scrub import scrub
 from monitor.images import SuiteImage
 
 if TYPE_CHECKING:
@@ -85,6 +87,8 @@ _STREAM_CLIENT_ERROR = re.compile(
 _VOLATILE_PARAMETERS = frozenset({"workspace-path"})
 
 _MAX_DETAIL = 300
+# Triton's answer (UNAVAILABLE / 403) to a call of a protocol group restricted to a header it did not get
+_RESTRICTED = "protocol is restricted"
 
 
 def classify_status(status: str | None) -> ErrorKind:
@@ -214,13 +218,9 @@ class TritonAdapter:
         return {name.lower(): ref.reveal() for name, ref in self.config.headers.items()}
 
     def _scrub(self, text: str, *secrets: str) -> str:
-        """Server-supplied detail text, shortened, with header values and the given strings removed."""
-        hidden = [s for s in secrets if s] + [ref.reveal() for ref in self.config.headers.values()]
-        for value in sorted(hidden, key=len, reverse=True):
-            if value:
-                text = text.replace(value, "<redacted>")
-        text = " ".join(text.split())
-        return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 3] + "..."
+        """Server-supplied detail text, shortened, without header values (in any case, masked too), key-like tokens
+        or the given strings (the prompt)."""
+        return scrub(text, [ref.reveal() for ref in self.config.headers.values()], plain=secrets, limit=_MAX_DETAIL)
 
     def _raise(self, what: str, exc: InferenceServerException, *secrets: str) -> NoReturn:
         status = exc.status()
@@ -232,6 +232,8 @@ class TritonAdapter:
         else:
             code = status.rsplit(".", 1)[-1]
         detail = self._scrub(str(exc.message() or ""), *secrets)
+        if _RESTRICTED in detail:  # Triton's --grpc-restricted-protocol/--http-restricted-api: access, not outage
+            kind = ErrorKind.AUTH
         raise AdapterError(kind, f"{self._where}: {what} failed [{code}]: {detail}") from None
 
     async def _call(self, what: str, coro: Any, timeout_s: float, *secrets: str) -> Any:
@@ -256,6 +258,37 @@ class TritonAdapter:
     # -------------------------------------------------------------------------------------------------- protocol
 
     async def identity(self) -> ModelIdentity:
+        """The model's metadata and config; a server that does not give them (a proxy forwarding inference
+        only, say): the model's entries in the repository index."""
+        return await described(self._where, [("model", self._described), ("list", self._indexed)])
+
+    async def _indexed(self) -> ModelIdentity:
+        client = self._get_client()
+        timeout = self.config.timeout
+        extra_kw: dict[str, Any] = {} if self._http else {"as_json": True, "client_timeout": timeout}
+        index = await self._call(
+            "get_model_repository_index", client.get_model_repository_index(headers=self._headers(), **extra_kw),
+            timeout,
+        )
+        entries = index.get("models", []) if isinstance(index, dict) else index
+        if not isinstance(entries, list):
+            raise AdapterError(ErrorKind.MALFORMED, f"{self._where}: repository index is not a list")
+        mine = sorted(
+            ({k: str(e.get(k, "")) for k in ("name", "version", "state")} for e in entries
+             if isinstance(e, dict) and e.get("name") == self.config.model),
+            key=lambda e: (e["version"], e["state"]),
+        )
+        ready = [e["version"] for e in mine if e["state"] == "READY"]
+        version = self.config.model_version
+        if (version and version not in ready) or not ready:
+            states = ", ".join(f"{e['version'] or '?'}: {e['state'] or '?'}" for e in mine) or "not listed"
+            raise AdapterError(ErrorKind.CLIENT, f"{self._where}: no ready version in the repository index ({states})")
+        if not version:
+            version = max(ready, key=lambda v: (int(v) if v.isdigit() else -1, v))
+        return ModelIdentity(model=self.config.model, version=version, fingerprint=_fingerprint({"index": mine}),
+                             extra={"versions": ",".join(ready)})
+
+    async def _described(self) -> ModelIdentity:
         client = self._get_client()
         headers = self._headers()
         timeout = self.config.timeout

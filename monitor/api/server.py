@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from monitor.api.limits import MAX_DETAIL, MAX_REQUEST_BYTES, clip, problem, quote
 from monitor.api.stubs import load
+from monitor.http import split_hostport
 from monitor.regression.compare import CompareError, compare
 from monitor.regression.monitor import settings_of
 from monitor.runs import RunError
 from monitor.store import RunRecord, RunStatus, VerdictRecord, run_verdict
+from monitor.tokens import TokenSet
 
 if TYPE_CHECKING:
+    from monitor.config import ServerTLS
     from monitor.service import Service
 
 pb2, pb2_grpc = load()
@@ -35,6 +39,12 @@ _CODES = {
     "resource_exhausted": grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 _STATUS = {s: getattr(pb2, f"RUN_STATUS_{s.name}") for s in RunStatus}
+
+
+async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, detail: str) -> NoReturn:
+    """End the call with ``code``; the detail is clipped (it travels in a header of bounded size)."""
+    await context.abort(code, clip(detail, MAX_DETAIL))
+    raise AssertionError("unreachable")  # context.abort raises
 
 
 def _ts(value: datetime | None) -> Timestamp | None:
@@ -70,6 +80,7 @@ def verdict_message(v: VerdictRecord, run_id: str) -> Any:
 class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,name-defined]
     def __init__(self, service: Service) -> None:
         self.svc = service
+        self.watchers = 0  # WatchRun streams open now
 
     async def ListEndpoints(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         from monitor.scheduler import describe
@@ -101,26 +112,43 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
 
     async def StartRun(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         if not request.endpoint:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "endpoint is required")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "endpoint is required")
+        if self.svc.config.endpoint(request.endpoint) is None:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown endpoint {quote(request.endpoint)}")
+        runs = self.svc.runs
+        unknown = [t for t in dict.fromkeys(request.tasks) if t not in runs.catalogue and t not in runs.skipped]
+        if unknown:
+            more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
+                         f"unknown task(s) {', '.join(quote(t) for t in unknown[:5])}{more}; "
+                         f"known: {', '.join(runs.catalogue)}")
         try:
             record = self.svc.runs.start(request.endpoint, list(request.tasks) or None, "api")
         except RunError as exc:
-            await context.abort(_CODES[exc.code], exc.message)
+            await _abort(context, _CODES[exc.code], exc.message)
         return run_message(record)
 
     async def _get(self, run_id: str, context: grpc.aio.ServicerContext) -> RunRecord:
         if not run_id:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "run_id is required")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "run_id is required")
         record = await asyncio.to_thread(self.svc.store.get_run, run_id)
         if record is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown run {run_id!r}")
+            await _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown run {quote(run_id)}")
         assert record is not None
         return record
 
     async def WatchRun(self, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         record = await self._get(request.run_id, context)
+        self.watchers += 1
+        try:
+            async for event in self._watch(record, context):
+                yield event
+        finally:
+            self.watchers -= 1
+
+    async def _watch(self, record: RunRecord, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         with self.svc.bus.watch(record.id) as watch:
-            record = await self._get(request.run_id, context)  # re-read after subscribing: no gap
+            record = await self._get(record.id, context)  # re-read after subscribing: no gap
             message = record.message
             if record.status is RunStatus.QUEUED:
                 message = await asyncio.to_thread(self.svc.runs.queued_behind, record.id) or message
@@ -141,9 +169,9 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
 
     async def ListRuns(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         if request.endpoint and self.svc.config.endpoint(request.endpoint) is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown endpoint {request.endpoint!r}")
+            await _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown endpoint {quote(request.endpoint)}")
         if request.limit < 0 or request.limit > 500:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "limit must be between 0 and 500")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "limit must be between 0 and 500")
         records = await asyncio.to_thread(self.svc.store.list_runs, request.endpoint or None, request.limit or 20)
         verdicts = await asyncio.to_thread(self.svc.store.verdicts_of_runs, [r.id for r in records])
         return pb2.ListRunsResponse(runs=[run_message(r, verdicts[r.id], with_verdicts=False) for r in records])
@@ -153,7 +181,7 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
         try:
             record = self.svc.runs.cancel(request.run_id)
         except RunError as exc:
-            await context.abort(_CODES[exc.code], exc.message)
+            await _abort(context, _CODES[exc.code], exc.message)
         await self.svc.runs.wait(record.id)
         return run_message(await self._get(request.run_id, context))
 
@@ -161,16 +189,17 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
         if request.run_id:
             record = await self._get(request.run_id, context)
             if request.endpoint and record.endpoint != request.endpoint:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                await _abort(context, grpc.StatusCode.INVALID_ARGUMENT,
                                     f"run {record.id} belongs to endpoint {record.endpoint!r}")
             return await asyncio.to_thread(self._run_scores, record)
         if not request.endpoint:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "give an endpoint or a run_id")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "give an endpoint or a run_id")
         if self.svc.config.endpoint(request.endpoint) is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown endpoint {request.endpoint!r}")
+            await _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown endpoint {quote(request.endpoint)}")
         view = await asyncio.to_thread(self.svc.publisher.view, request.endpoint)
         if not view.tasks and not view.verdicts:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"endpoint {request.endpoint!r} has no scored run yet")
+            await _abort(context, grpc.StatusCode.NOT_FOUND,
+                         f"endpoint {quote(request.endpoint)} has no scored run yet")
         tasks = [self._task_score(tid, s.score, s.run_id, s.finished_at) for tid, s in view.tasks.items()]
         verdicts = [verdict_message(v, run_id) for run_id, v in view.verdicts.values()]
         newest = max(view.tasks.values(), key=lambda s: s.finished_at or datetime.min.replace(tzinfo=UTC),
@@ -205,10 +234,13 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
 
     async def CompareRuns(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         if not request.candidate_run_id:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "candidate_run_id is required")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "candidate_run_id is required")
         for name, value in (("alpha", request.alpha), ("min_effect", request.min_effect)):
             if not 0 <= value < 1:
-                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be in [0, 1) (0 = the config's)")
+                await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be in [0, 1) (0 = the config's)")
+        for role, run_id in (("candidate", request.candidate_run_id), ("baseline", request.baseline_run_id)):
+            if run_id and await asyncio.to_thread(self.svc.store.get_run, run_id) is None:
+                await _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown {role} run {quote(run_id)}")
         settings = settings_of(self.svc.config, gate=True)
         settings = replace(settings, alpha=request.alpha or settings.alpha,
                            min_effect=request.min_effect or settings.min_effect)
@@ -216,7 +248,7 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
             result = await asyncio.to_thread(compare, self.svc.regression, request.candidate_run_id,
                                              request.baseline_run_id or None, settings)
         except CompareError as exc:
-            await context.abort(_CODES[exc.code], exc.message)
+            await _abort(context, _CODES[exc.code], exc.message)
         return pb2.Comparison(candidate_run_id=result.candidate, reference_runs=result.reference,
                               result=result.result, verdicts=[verdict_message(v, result.candidate)
                                                               for v in result.verdicts],
@@ -224,75 +256,214 @@ class TrustMonitorServicer(pb2_grpc.TrustMonitorServicer):  # type: ignore[misc,
 
     async def SetBaseline(self, request: Any, context: grpc.aio.ServicerContext) -> Any:
         if self.svc.config.endpoint(request.endpoint) is None:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"unknown endpoint {request.endpoint!r}")
+            await _abort(context, grpc.StatusCode.NOT_FOUND, f"unknown endpoint {quote(request.endpoint)}")
         await self._get(request.run_id, context)
         try:
             await asyncio.to_thread(self.svc.set_baseline, request.endpoint, request.run_id)
         except ValueError as exc:
-            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
         return pb2.Baseline(endpoint=request.endpoint, run_id=request.run_id)
 
 
-class TokenAuth(grpc.aio.ServerInterceptor):
-    """Bearer tokens in the ``authorization`` metadata; health checks and reflection stay open."""
+_OPEN = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
-    OPEN = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
-    def __init__(self, tokens: list[str]) -> None:
-        self._tokens = [t.encode() for t in tokens]
+class _Undecodable:
+    """Stands for a request body that is not the method's message (the deserializer failed)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _message_name(deserializer: Any, method: str) -> str:
+    cls = getattr(deserializer, "__self__", None)
+    descriptor = getattr(cls, "DESCRIPTOR", None)
+    return str(getattr(descriptor, "full_name", "")) or f"request of {method}"
+
+
+class Guard(grpc.aio.ServerInterceptor):
+    """Around every unary request: the token check (``authorization: Bearer <token>`` metadata, when tokens are
+    configured; health checks and reflection stay open), a request body that does not parse (INVALID_ARGUMENT
+    and one log line, not a traceback), the bounds of :mod:`monitor.api.limits` on TrustMonitor requests, and a
+    handler's unexpected exception (INTERNAL, logged with its traceback once). Streaming requests (reflection)
+    pass through untouched but for the token check, which they are exempt from."""
+
+    def __init__(self, tokens: TokenSet) -> None:
+        self._tokens = tokens
+
+    def _denied(self, details: grpc.HandlerCallDetails) -> str:
+        """Why the call may not go on ('' when it may)."""
+        method = details.method or ""
+        if not self._tokens or method.startswith(_OPEN):
+            return ""
+        presented = b""
+        for key, value in details.invocation_metadata or ():
+            if key == "authorization":
+                raw = value.encode() if isinstance(value, str) else value
+                presented = raw.removeprefix(b"Bearer ").strip()
+        if presented and self._tokens.matches(presented):
+            return ""
+        return "invalid token" if presented else "missing 'authorization: Bearer <token>' metadata"
 
     async def intercept_service(
         self, continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
         handler = await continuation(details)
+        if handler is None:
+            return handler
         method = details.method or ""
-        if handler is None or not self._tokens or method.startswith(self.OPEN):
+        denied = self._denied(details)
+        if denied:
+            return _deny(handler, denied)
+        if handler.request_streaming:
             return handler
-        presented = b""
-        for key, value in details.invocation_metadata or ():
-            if key == "authorization":
-                raw = value.encode() if isinstance(value, str) else value
-                presented = raw.removeprefix(b"Bearer ").strip()
-        if presented and any(hmac.compare_digest(presented, t) for t in self._tokens):
-            return handler
-        reason = "invalid token" if presented else "missing 'authorization: Bearer <token>' metadata"
+        return _guarded(handler, method)
 
-        async def deny(_request: Any, context: grpc.aio.ServicerContext) -> Any:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, reason)
 
-        async def deny_stream(_request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            await context.abort(grpc.StatusCode.UNAUTHENTICATED, reason)
-            yield None  # pragma: no cover
+def _deny(handler: grpc.RpcMethodHandler, reason: str) -> grpc.RpcMethodHandler:
+    """UNAUTHENTICATED for the call, without reading its body."""
 
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(deny_stream, handler.request_deserializer,
-                                                        handler.response_serializer)
-        return grpc.unary_unary_rpc_method_handler(deny, handler.request_deserializer, handler.response_serializer)
+    async def deny(_request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, reason)
+
+    async def deny_stream(_request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, reason)
+        yield None  # pragma: no cover
+
+    def raw(body: bytes) -> bytes:
+        return body
+
+    if handler.request_streaming:
+        if handler.response_streaming:
+            return grpc.stream_stream_rpc_method_handler(deny_stream, raw, handler.response_serializer)
+        return grpc.stream_unary_rpc_method_handler(deny, raw, handler.response_serializer)
+    if handler.response_streaming:
+        return grpc.unary_stream_rpc_method_handler(deny_stream, raw, handler.response_serializer)
+    return grpc.unary_unary_rpc_method_handler(deny, raw, handler.response_serializer)
+
+
+def _guarded(handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
+    parse = handler.request_deserializer
+    name = _message_name(parse, method)
+    bounded = method.startswith(f"/{SERVICE_NAME}/")
+
+    def deserialize(body: bytes) -> Any:
+        try:
+            return parse(body) if parse is not None else body
+        except Exception:  # DecodeError, invalid UTF-8 in a string field, ...
+            return _Undecodable(len(body))
+
+    async def check(request: Any, context: grpc.aio.ServicerContext) -> None:
+        if isinstance(request, _Undecodable):
+            log.warning("gRPC %s from %s: the request body (%d bytes) is not a valid %s", method, context.peer(),
+                        request.size, name)
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"request is not a valid {name}")
+        if bounded:
+            wrong = problem(request)
+            if wrong is not None:
+                await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, wrong)
+
+    async def failed(context: grpc.aio.ServicerContext) -> NoReturn:
+        log.exception("gRPC %s failed", method)
+        await _abort(context, grpc.StatusCode.INTERNAL, "internal error (the server log says more)")
+
+    if handler.response_streaming:
+        stream = handler.unary_stream
+
+        async def guarded_stream(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            await check(request, context)
+            try:
+                async for item in stream(request, context):
+                    yield item
+            except (grpc.aio.AbortError, asyncio.CancelledError):
+                raise
+            except Exception:
+                await failed(context)
+
+        return grpc.unary_stream_rpc_method_handler(guarded_stream, deserialize, handler.response_serializer)
+
+    unary = handler.unary_unary
+
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        await check(request, context)
+        try:
+            return await unary(request, context)
+        except (grpc.aio.AbortError, asyncio.CancelledError):
+            raise
+        except Exception:
+            await failed(context)
+
+    return grpc.unary_unary_rpc_method_handler(guarded, deserialize, handler.response_serializer)
+
+
+def _check_free(address: str) -> None:
+    """Raise OSError naming ``address`` when something listens there already: gRPC's own error is a bare
+    RuntimeError, and without SO_REUSEPORT a second monitor would otherwise share the port silently."""
+    host, port = split_hostport(address)
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise OSError(f"cannot listen on {address} for gRPC (server.grpc_listen): {exc.strerror}") from None
+    for family, kind, proto, _, sockaddr in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(sockaddr)
+            except OSError as exc:
+                raise OSError(f"cannot listen on {address} for gRPC (server.grpc_listen): {exc.strerror}") from None
 
 
 class GrpcServer:
-    def __init__(self, service: Service, tokens: list[str]) -> None:
-        interceptors = [TokenAuth(tokens)] if tokens else []
-        self.server = grpc.aio.server(interceptors=interceptors)
-        pb2_grpc.add_TrustMonitorServicer_to_server(TrustMonitorServicer(service), self.server)
+    def __init__(self, service: Service, tokens: TokenSet | None = None, tls: ServerTLS | None = None) -> None:
+        self.tokens = tokens or TokenSet()
+        self.tls = tls
+        options = [("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", MAX_REQUEST_BYTES)]
+        self.server = grpc.aio.server(interceptors=[Guard(self.tokens)], options=options)
+        self.servicer = TrustMonitorServicer(service)
+        pb2_grpc.add_TrustMonitorServicer_to_server(self.servicer, self.server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = (SERVICE_NAME, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME)
         reflection.enable_server_reflection(names, self.server)
         self.port = 0
+        self._started = False
+
+    def bind(self, address: str) -> None:
+        """Take the port (before the rest of the service starts, so a busy one stops nothing half-way)."""
+        _check_free(address)
+        try:
+            if self.tls is None:
+                self.port = self.server.add_insecure_port(address)
+            else:
+                cert, key, client_ca = self.tls.pems()
+                credentials = grpc.ssl_server_credentials([(key, cert)], root_certificates=client_ca,
+                                                          require_client_auth=client_ca is not None)
+                self.port = self.server.add_secure_port(address, credentials)
+        except RuntimeError:
+            self.port = 0
+        if self.port == 0:
+            raise OSError(f"cannot listen on {address} for gRPC (server.grpc_listen)")
+        host = split_hostport(address)[0]
+        if self.tls is None and self.tokens and host not in ("127.0.0.1", "::1", "localhost"):
+            log.warning("the gRPC API on %s has tokens but no TLS (server.tls): tokens cross the network in clear "
+                        "text", address)
 
     async def start(self, address: str) -> None:
-        self.port = self.server.add_insecure_port(address)
         if self.port == 0:
-            raise OSError(f"cannot listen on {address} for gRPC")
+            self.bind(address)
         await self.server.start()
+        self._started = True
         for name in ("", SERVICE_NAME):
             await _maybe_await(self.health.set(name, health_pb2.HealthCheckResponse.SERVING))
 
     async def stop(self, grace: float = 5.0) -> None:
         for name in ("", SERVICE_NAME):
             await _maybe_await(self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING))
+        if self.port and not self._started:  # bound, never started: gRPC lets go of the port only after a start
+            await self.server.start()
         await self.server.stop(grace)
 
 

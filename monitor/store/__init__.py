@@ -2,6 +2,7 @@
 
 from monitor.store.records import (
     EventRecord,
+    PruneReport,
     ReviewRecord,
     RunRecord,
     RunStatus,
@@ -12,16 +13,27 @@ from monitor.store.records import (
     VerdictRecord,
     run_verdict,
 )
-from monitor.store.store import Store, StoreSchemaError, head_revision
+from monitor.store.store import (
+    Store,
+    StoreBusyError,
+    StoreError,
+    StoreFullError,
+    StoreSchemaError,
+    head_revision,
+)
 
 __all__ = [
     "EventRecord",
+    "PruneReport",
     "ReviewRecord",
     "RunRecord",
     "RunStatus",
     "SampleResult",
     "ScoredTask",
     "Store",
+    "StoreBusyError",
+    "StoreError",
+    "StoreFullError",
     "StoreSchemaError",
     "TaskScoreRecord",
     "Verdict",

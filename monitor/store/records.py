@@ -150,3 +150,15 @@ def run_verdict(verdicts: list[VerdictRecord]) -> str:
         if kind in kinds:
             return kind.value
     return ""
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    """What one retention pass removed (or, on a dry run, would remove) and what it kept on purpose."""
+
+    runs: int = 0  # runs older than the limit whose per-sample rows were removed
+    samples: int = 0  # sample_results rows removed
+    events: int = 0  # events rows older than the limit removed
+    reviewed_kept: int = 0  # samples of those runs kept because a reviewer gave a verdict on them
+    runs_kept: int = 0  # runs older than the limit kept whole: a baseline, or in the regression reference
+    seconds: float = 0.0

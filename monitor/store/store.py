@@ -8,7 +8,7 @@ import logging
 import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,22 +22,27 @@ from alembic.util import CommandError
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     create_engine,
     delete,
     event,
     exists,
     func,
     insert,
+    literal,
     make_url,
     select,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased
 
 from monitor.store.records import (
     EventRecord,
+    PruneReport,
     ReviewRecord,
     RunRecord,
     RunStatus,
@@ -54,6 +59,7 @@ from monitor.store.schema import (
     RunRow,
     SampleResultRow,
     TaskScoreRow,
+    UTCDateTime,
     VerdictRow,
 )
 
@@ -62,11 +68,52 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _PG_MIGRATION_LOCK = 0x7472_7573_746D_6F6E  # pg_advisory_xact_lock key held while migrating ("trustmon")
+FINISH_BUSY_RETRIES = 3  # finish_run waits out a held write lock this many more busy timeouts
 WRITE_OPTION = "trust_monitor_write"  # execution option: this transaction will write (SQLite: BEGIN IMMEDIATE)
 
 
 class StoreSchemaError(RuntimeError):
     """The database's schema revision is one this code doesn't know (written by a newer version?)."""
+
+
+class StoreError(RuntimeError):
+    """The database refused an operation for a reason outside this code: it is full, locked too long, or
+    unreachable. The message says which, names the store (password hidden) and what to do; the transaction was
+    rolled back, so everything committed before it is still there."""
+
+
+class StoreFullError(StoreError):
+    """The disk (or the database's size limit) is full: nothing more can be written until space is freed."""
+
+
+class StoreBusyError(StoreError):
+    """Another connection held the write lock for longer than the busy timeout."""
+
+
+# SQLite result codes (primary code: the low byte of the extended one) and PostgreSQL SQLSTATEs
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_FULL = 5, 6, 13
+_PG_FULL = {"53100", "53200", "53300"}  # disk_full, out_of_memory, too_many_connections: all "no room"
+_PG_BUSY = {"55P03", "40P01"}  # lock_not_available, deadlock_detected
+
+
+def store_error(exc: OperationalError, store: str) -> StoreError:
+    """The clear error for an OperationalError of the driver: store full / store busy / store unavailable."""
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    pgcode = getattr(orig, "pgcode", None)
+    detail = (str(orig).strip().splitlines() or ["no detail"])[0]
+    lowered = detail.lower()
+    if primary == _SQLITE_FULL or pgcode in _PG_FULL or "disk is full" in lowered or "no space" in lowered:
+        return StoreFullError(
+            f"store full: cannot write to {store} ({detail}); free disk space, or set store.retention to prune "
+            "old per-sample rows (docs/store.md); everything stored before is kept")
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or pgcode in _PG_BUSY or "locked" in lowered:
+        return StoreBusyError(
+            f"store busy: {store} stayed locked by another connection for more than "
+            f"{SQLITE_BUSY_TIMEOUT_MS / 1000:g} s ({detail}); is another process writing to it (a second "
+            "service, a long backup or sqlite3 shell)?")
+    return StoreError(f"store unavailable: {store} ({detail})")
 
 
 def _now() -> datetime:
@@ -174,6 +221,7 @@ class Store:
             parsed = parsed.set(password=password)
         self._safe_url = parsed.render_as_string(hide_password=True)
         self._engine = make_engine(parsed)
+        self._upserts: dict[str, Any] = {}  # dialect -> the sample results' upsert statement
         try:
             self._upgrade()
         except BaseException:
@@ -232,11 +280,14 @@ class Store:
 
     @contextmanager
     def _tx(self, *, write: bool) -> Iterator[Session]:
-        with self._engine.connect() as conn:
-            if write:
-                conn.execution_options(**{WRITE_OPTION: True})
-            with Session(bind=conn, expire_on_commit=False, autoflush=True) as session, session.begin():
-                yield session
+        try:
+            with self._engine.connect() as conn:
+                if write:
+                    conn.execution_options(**{WRITE_OPTION: True})
+                with Session(bind=conn, expire_on_commit=False, autoflush=True) as session, session.begin():
+                    yield session
+        except OperationalError as exc:  # full, locked, unreachable: rolled back; say so in words
+            raise store_error(exc, self._safe_url) from exc
 
     # ------------------------------------------------------------------ runs
 
@@ -271,7 +322,8 @@ class Store:
         self._update_run(
             run_id,
             status=RunStatus.RUNNING.value,
-            started_at=_now(),
+            # a resumed run keeps its first start
+            started_at=func.coalesce(RunRow.started_at, literal(_now(), UTCDateTime())),
             model=model,
             model_version=model_version,
             model_fingerprint=model_fingerprint,
@@ -285,15 +337,23 @@ class Store:
         status = RunStatus(status)
         if not status.finished:
             raise ValueError(f"finish_run needs a finished status, not {status.value!r}")
-        with self._tx(write=True) as s:
-            row = s.get(RunRow, run_id)
-            if row is None:
-                raise KeyError(run_id)
-            row.status = status.value
-            row.message = message
-            row.finished_at = _now()
-            s.flush()
-            return _run_record(row)
+        # a run's final status is worth waiting for: a lock held past the busy timeout is waited out a few times
+        for attempt in range(FINISH_BUSY_RETRIES + 1):
+            try:
+                with self._tx(write=True) as s:
+                    row = s.get(RunRow, run_id)
+                    if row is None:
+                        raise KeyError(run_id)
+                    row.status = status.value
+                    row.message = message
+                    row.finished_at = _now()
+                    s.flush()
+                    return _run_record(row)
+            except StoreBusyError:
+                if attempt == FINISH_BUSY_RETRIES:
+                    raise
+                log.warning("store busy while finishing run %s; trying again", run_id)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _update_run(self, run_id: str, **values: Any) -> None:
         with self._tx(write=True) as s:
@@ -355,11 +415,55 @@ class Store:
             log.warning("marked %d run(s) left queued/running by a previous process as interrupted", count)
         return count
 
+    def resumable_runs(self, since: datetime) -> list[RunRecord]:
+        """Interrupted runs created at or after ``since``, oldest first: what a restart may finish."""
+        query = (select(RunRow).where(RunRow.status == RunStatus.INTERRUPTED.value, RunRow.created_at >= since)
+                 .order_by(RunRow.created_at))
+        with self._tx(write=False) as s:
+            return [_run_record(row) for row in s.scalars(query)]
+
+    def reopen_run(self, run_id: str, message: str) -> RunRecord:
+        """An interrupted run goes back to QUEUED to be finished; its counters are recomputed from stored rows."""
+        with self._tx(write=True) as s:
+            row = s.get(RunRow, run_id)
+            if row is None:
+                raise KeyError(run_id)
+            if row.status != RunStatus.INTERRUPTED.value:
+                raise ValueError(f"run {run_id} is {row.status}, not interrupted")
+            done, errors = self._counts(s, run_id)
+            row.status, row.finished_at, row.message = RunStatus.QUEUED.value, None, message
+            row.done_items, row.error_items = done, errors
+            s.flush()
+            return _run_record(row)
+
+    @staticmethod
+    def _counts(s: Session, run_id: str) -> tuple[int, int]:
+        """(stored results, of which errors) of a run."""
+        query = select(func.count(), func.count(SampleResultRow.error_kind)).where(SampleResultRow.run_id == run_id)
+        done, errors = s.execute(query).one()
+        return int(done), int(errors)
+
+    def result_keys(self, run_id: str) -> set[tuple[str, str, str]]:
+        """(task, variant, sample_id) of every result stored for a run."""
+        query = select(SampleResultRow.task, SampleResultRow.variant, SampleResultRow.sample_id).where(
+            SampleResultRow.run_id == run_id)
+        with self._tx(write=False) as s:
+            return {(t, v, i) for t, v, i in s.execute(query)}
+
+    def run_events(self, run_id: str, kind: str) -> list[EventRecord]:
+        """A run's events of one kind, oldest first."""
+        query = select(EventRow).where(EventRow.run_id == run_id, EventRow.kind == kind).order_by(EventRow.id)
+        with self._tx(write=False) as s:
+            return [EventRecord(id=row.id, at=row.at, kind=row.kind, endpoint=row.endpoint, run_id=row.run_id,
+                                detail=dict(row.detail or {})) for row in s.scalars(query)]
+
     # ------------------------------------------------------------------ sample results
 
-    def add_results(self, run_id: str, results: list[SampleResult]) -> None:
+    def add_results(self, run_id: str, results: list[SampleResult], *, progress: tuple[int, int] | None = None
+                    ) -> None:
         """Store results in one transaction; a result with a (task, variant, sample_id) already stored for
-        the run replaces it (within the batch, the last one wins)."""
+        the run replaces it (within the batch, the last one wins). ``progress`` = (done, errors) is written to
+        the run row in the same transaction, so its counters never run ahead of its stored rows."""
         if not results:
             return
         rows: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -383,23 +487,36 @@ class Store:
                 "rule_reason": r.rule_reason,
             }
         values = list(rows.values())
-        keys = ("run_id", "task", "variant", "sample_id")
         with self._tx(write=True) as s:
-            if s.get(RunRow, run_id) is None:
+            conn = s.connection()  # Core statements: the ORM's per-call work is most of a small batch's cost
+            run = update(RunRow).where(RunRow.id == run_id)
+            if progress is not None:
+                run = run.values(done_items=progress[0], error_items=progress[1])
+            else:
+                run = run.values(id=RunRow.id)  # touches nothing; says whether the run exists
+            if conn.execute(run).rowcount == 0:
                 raise KeyError(run_id)
-            dialect = s.get_bind().dialect.name
+            dialect = conn.dialect.name
             if dialect in ("sqlite", "postgresql"):
-                upsert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-                stmt = upsert(SampleResultRow)
-                stmt = stmt.on_conflict_do_update(
-                    index_elements=list(keys),
-                    set_={k: stmt.excluded[k] for k in values[0] if k not in keys},
-                )
-                s.execute(stmt, values)
+                conn.execute(self._result_upsert(dialect), values)
             else:  # pragma: no cover - only SQLite and PostgreSQL are supported
                 for v in values:
-                    s.execute(delete(SampleResultRow).where(*(getattr(SampleResultRow, k) == v[k] for k in keys)))
-                s.execute(insert(SampleResultRow), values)
+                    conn.execute(delete(SampleResultRow).where(*(getattr(SampleResultRow, k) == v[k]
+                                                                 for k in _RESULT_KEY)))
+                conn.execute(insert(SampleResultRow), values)
+
+    def _result_upsert(self, dialect: str) -> Any:
+        """INSERT … ON CONFLICT (run, task, variant, sample) DO UPDATE, built once: a result stored again replaces
+        the earlier one."""
+        stmt = self._upserts.get(dialect)
+        if stmt is None:
+            upsert = (sqlite.insert if dialect == "sqlite" else postgresql.insert)(SampleResultRow)
+            stmt = upsert.on_conflict_do_update(
+                index_elements=list(_RESULT_KEY),
+                set_={k: upsert.excluded[k] for k in _RESULT_FIELDS if k not in _RESULT_KEY},
+            )
+            self._upserts[dialect] = stmt
+        return stmt
 
     def results(self, run_id: str, task: str | None = None) -> list[SampleResult]:
         """A run's results in the order they were first stored."""
@@ -673,6 +790,97 @@ class Store:
             ]
 
 
+    # ------------------------------------------------------------------ retention
+
+    def prune(
+        self,
+        before: datetime,
+        *,
+        keep_newest: int = 0,
+        keep_statuses: Sequence[RunStatus] = (),
+        batch_size: int = 500,
+        pause_s: float = 0.0,
+        dry_run: bool = False,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> PruneReport:
+        """Remove the per-sample rows of finished runs created before ``before``, and events older than it.
+
+        Kept: every run row, task score, verdict and baseline; the samples of each endpoint's baseline run; the
+        samples a reviewer gave a verdict on; and, per (endpoint, suite version, profile), the samples of the
+        ``keep_newest`` newest runs with one of ``keep_statuses`` (the runs regression detection reads as
+        windows and references). Rows go in transactions of at most ``batch_size``, with ``pause_s`` between
+        them so other writers get the lock; ``dry_run`` counts what would go and removes nothing. A pass stops
+        between two batches once ``should_stop()`` is true (what it removed so far is reported).
+        """
+        stopping = should_stop or (lambda: False)
+        t0 = time.monotonic()
+        before = before.astimezone(UTC) if before.tzinfo is not None else before.replace(tzinfo=UTC)
+        batch_size = max(1, batch_size)
+        reviewed = exists().where(
+            ReviewRow.run_id == SampleResultRow.run_id, ReviewRow.task == SampleResultRow.task,
+            ReviewRow.variant == SampleResultRow.variant, ReviewRow.sample_id == SampleResultRow.sample_id)
+        old = (RunRow.created_at < before) & RunRow.status.in_([s.value for s in RunStatus if s.finished])
+        protected = [select(BaselineRow.run_id)]
+        if keep_newest > 0 and keep_statuses:
+            ranked = (
+                select(RunRow.id.label("id"), func.row_number().over(
+                    partition_by=(RunRow.endpoint, RunRow.suite_version, RunRow.profile),
+                    order_by=(RunRow.created_at.desc(), RunRow.id.desc())).label("rank"))
+                .where(RunRow.status.in_([RunStatus(st).value for st in keep_statuses]))
+                .subquery()
+            )
+            protected.append(select(ranked.c.id).where(ranked.c.rank <= keep_newest))
+        kept_ids = union(*protected).subquery()
+        has_samples = exists().where(SampleResultRow.run_id == RunRow.id)
+        with self._tx(write=False) as s:
+            runs_kept = int(s.scalar(select(func.count()).select_from(RunRow).where(
+                old, RunRow.id.in_(select(kept_ids.c[0])), has_samples)) or 0)
+            candidates = list(s.scalars(
+                select(RunRow.id).where(old, RunRow.id.not_in(select(kept_ids.c[0])), has_samples)
+                .order_by(RunRow.created_at, RunRow.id)))
+        runs = samples = reviewed_kept = events = 0
+        for run_id in candidates:
+            if stopping():
+                break
+            removed = 0
+            with self._tx(write=False) as s:
+                reviewed_kept += int(s.scalar(select(func.count()).select_from(ReviewRow)
+                                              .where(ReviewRow.run_id == run_id)) or 0)
+                if dry_run:
+                    removed = int(s.scalar(select(func.count()).select_from(SampleResultRow)
+                                           .where(SampleResultRow.run_id == run_id, ~reviewed)) or 0)
+            if not dry_run:
+                removed = self._delete_in_batches(
+                    SampleResultRow, select(SampleResultRow.id).where(SampleResultRow.run_id == run_id, ~reviewed),
+                    batch_size, pause_s, stopping)
+            runs += removed > 0
+            samples += removed
+        if dry_run:
+            with self._tx(write=False) as s:
+                events = int(s.scalar(select(func.count()).select_from(EventRow).where(EventRow.at < before)) or 0)
+        else:
+            events = self._delete_in_batches(EventRow, select(EventRow.id).where(EventRow.at < before)
+                                             .order_by(EventRow.id), batch_size, pause_s, stopping)
+        return PruneReport(runs=runs, samples=samples, events=events, reviewed_kept=reviewed_kept,
+                           runs_kept=runs_kept, seconds=time.monotonic() - t0)
+
+    def _delete_in_batches(self, table: Any, ids: Select[Any], batch_size: int, pause_s: float,
+                           stopping: Callable[[], bool]) -> int:
+        """Delete the rows of ``table`` whose ids ``ids`` selects, ``batch_size`` per transaction with ``pause_s``
+        between them (other writers get the lock), until none is left or ``stopping()``; returns how many."""
+        removed = 0
+        while True:
+            with self._tx(write=True) as s:
+                batch = list(s.scalars(ids.limit(batch_size)))
+                if batch:
+                    s.execute(delete(table).where(table.id.in_(batch)))
+            removed += len(batch)
+            if len(batch) < batch_size or stopping():
+                return removed
+            if pause_s:
+                time.sleep(pause_s)
+
+
 # ---------------------------------------------------------------------- row -> record
 
 
@@ -700,6 +908,7 @@ def _run_record(row: RunRow) -> RunRecord:
 
 # SampleResult's fields in its order: the columns ``results`` selects
 _RESULT_FIELDS = tuple(f.name for f in dataclasses.fields(SampleResult))
+_RESULT_KEY = ("run_id", "task", "variant", "sample_id")  # unique per stored result
 
 
 def _sample_result(row: SampleResultRow) -> SampleResult:

@@ -1,13 +1,16 @@
 """Who may see the report pages and who may give reviewer verdicts.
 
-With ``server.auth.tokens`` configured, a request needs ``Authorization: Bearer <token>`` (one of the gRPC API's
-tokens) or a session cookie from the login form, which asks for such a token once. Without tokens the pages are
-open (as the gRPC API is), and reviewer verdicts are refused: a verdict needs someone who proved a token.
+With ``server.auth.tokens`` or ``server.auth.token_hashes`` configured, a request needs ``Authorization: Bearer
+<token>`` (one of the gRPC API's tokens) or a session cookie from the login form, which asks for such a token
+once. Without tokens the pages are open (as the gRPC API is), and reviewer verdicts are refused: a verdict needs
+someone who proved a token.
 
 The session cookie is stateless: ``<issued>.<nonce>.<key id>.<mac>``, signed with a key derived from the token
-used to log in, so it survives a restart and dies with its token (remove a token from the config and its
-sessions end). The CSRF token of a session is a second MAC over its nonce. Tokens never leave this module: no
-log line, page or cookie holds one.
+used to log in, so it dies with its token (remove a token from the config and its sessions end). A plainly
+configured token's sessions survive a restart; a hashed token's key is known only once someone has logged in
+with the token, so its sessions end at a restart (log in again): the config holds nothing to sign cookies with,
+which is the point of giving the hash. The CSRF token of a session is a second MAC over its nonce. Tokens never
+leave this module: no log line, page or cookie holds one.
 """
 
 from __future__ import annotations
@@ -16,7 +19,10 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from monitor.tokens import TokenSet
 
 COOKIE = "tm_session"
 SESSION_S = 12 * 3600
@@ -32,9 +38,13 @@ class Principal:
 
 
 class WebAuth:
-    def __init__(self, tokens: list[str]) -> None:
-        self._tokens = [t.encode() for t in tokens]
-        self._keys = {self._kid(k): k for k in (hmac.new(t, _CONTEXT, hashlib.sha256).digest() for t in self._tokens)}
+    def __init__(self, tokens: Sequence[str], hashes: Sequence[str] = ()) -> None:
+        self._accepted = TokenSet(tokens, hashes)
+        self._keys = {self._kid(k): k for k in (self._key(t) for t in tokens)}
+
+    @staticmethod
+    def _key(token: str) -> bytes:
+        return hmac.new(token.strip().encode(), _CONTEXT, hashlib.sha256).digest()
 
     @staticmethod
     def _kid(key: bytes) -> str:
@@ -42,20 +52,20 @@ class WebAuth:
 
     @property
     def enabled(self) -> bool:
-        return bool(self._tokens)
+        return bool(self._accepted)
 
     def token_ok(self, presented: str) -> bool:
-        raw = presented.strip().encode()
-        return bool(raw) and any(hmac.compare_digest(raw, t) for t in self._tokens)
+        return self._accepted.matches(presented.strip())
 
     def bearer(self, header: str | None) -> bool:
-        if not header or not header.startswith("Bearer "):
-            return False
-        return self.token_ok(header.removeprefix("Bearer "))
+        return self._accepted.bearer(header)
 
     def new_session(self, token: str, now: float | None = None) -> str:
-        """A cookie value for a login with ``token`` (which must be valid)."""
-        key = hmac.new(token.strip().encode(), _CONTEXT, hashlib.sha256).digest()
+        """A cookie value for a login with ``token`` (which must be valid: ``token_ok``)."""
+        if not self.token_ok(token):
+            raise ValueError("new_session needs an accepted token")
+        key = self._key(token)
+        self._keys[self._kid(key)] = key  # a hashed token's key, known from now on (at most one per token)
         issued = str(int(now if now is not None else time.time()))
         nonce = secrets.token_hex(16)
         kid = self._kid(key)

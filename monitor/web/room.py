@@ -85,7 +85,7 @@ def is_loopback(host: str) -> bool:
 class WebRoom:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.auth = WebAuth([t.reveal() for t in config.server.auth.tokens])
+        self.auth = WebAuth([t.reveal() for t in config.server.auth.tokens], config.server.auth.token_hashes)
         self.renderer = Renderer()
         self._sources: Sources | None = None
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from monitor import events
 from monitor.config import Config
@@ -16,6 +12,7 @@ from monitor.runs import RunManager
 from monitor.store import Store
 from monitor.tracing import setup_tracing
 from tests.scripted import ScriptedAdapter
+from tests.spans import memory_spans
 
 
 def test_no_exporter_without_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,10 +21,7 @@ def test_no_exporter_without_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_run_task_request_spans(tmp_path: Path) -> None:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    trace.set_tracer_provider(provider)  # once per process; later tests only add spans to memory
+    exporter = memory_spans()
     cfg = Config.model_validate({
         "store": {"url": f"sqlite:///{tmp_path}/t.db"},
         "suite": {"tasks": ["T.1", "S.4"], "max_samples_per_task": 3, "min_scored_samples": 1},

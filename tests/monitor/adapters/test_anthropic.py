@@ -151,7 +151,7 @@ async def test_connection_refused() -> None:
     assert info.value.kind is ErrorKind.CONNECTION and info.value.retryable and "'claude'" in info.value.message
 
 
-async def test_identity_from_the_models_api_and_fallback_without_it() -> None:
+async def test_identity_from_the_models_api_and_an_error_without_it() -> None:
     async with fake_anthropic(lambda body, n: "ok") as server:
         adapter = create_adapter(_endpoint(server.base_url))
         ident = await adapter.identity()
@@ -160,11 +160,18 @@ async def test_identity_from_the_models_api_and_fallback_without_it() -> None:
     assert ident.model == MODEL_ID and ident.version == "2025-09-29T00:00:00Z"  # the alias resolved
     assert ident.extra == {"display_name": "Claude Test 4.5"}
     assert len(ident.fingerprint) == 16 and ident == again
+    assert ident.source == "model"
+    # a Messages-only server: neither the model route nor the list answers; a client error (not retryable) says
+    # so, and monitor.identity then identifies the model by what the replies name (tests/monitor/test_identity.py)
     async with fake_anthropic(lambda body, n: "ok", models_api=False) as server:
         adapter = create_adapter(_endpoint(server.base_url))
-        ident = await adapter.identity()
+        with pytest.raises(AdapterError) as info:
+            await adapter.identity()
+        reply = await adapter.generate(ProbeRequest("q"), timeout_s=5)
         await adapter.close()
-    assert ident.model == ALIAS and ident.fingerprint == ""
+    assert info.value.kind is ErrorKind.CLIENT and not info.value.retryable
+    assert "model route" in info.value.message and "list route" in info.value.message
+    assert reply.model == MODEL_ID  # what the replies name
 
 
 async def test_identity_errors_other_than_404_are_raised() -> None:
