@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/durability.py [--baseline REV] [--passes 3]
 
-Since the runner commits each answer before it is acknowledged (monitor/commits.py: answers that arrive together
+Since the runner commits each answer before it is acknowledged (monitor/batching.py: answers that arrive together
 share a transaction), a SIGKILL loses at most one answer per worker instead of up to a 100-result batch. This runs
 the same full-suite pass (concurrency 32 against bench/capacity_server.py, 50 ms × 32) with this tree and with a
 git worktree of ``--baseline`` (default: the last commit whose runner still batched by 100), alternating A/B so

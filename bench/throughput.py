@@ -30,12 +30,12 @@ from monitor.service import Service
 SEQUENTIAL_REQUESTS = 80
 
 
-def _config(base_url: str, levels: list[int], db: Path) -> Config:
+def _config(base_url: str, levels: list[int], db: Path, per_minute: int | None = None) -> Config:
     return Config.model_validate({
         "store": {"url": f"sqlite:///{db}"},
         "server": {"grpc_listen": f"127.0.0.1:{free_port()}", "http_listen": f"127.0.0.1:{free_port()}"},
         "endpoints": [{"name": f"c{c}", "kind": "openai", "base_url": base_url, "model": MODEL, "concurrency": c,
-                       "max_tokens": 32, "timeout": "30s"} for c in levels],
+                       "max_tokens": 32, "timeout": "30s", "requests_per_minute": per_minute} for c in levels],
     })
 
 
@@ -88,15 +88,17 @@ async def measure(service_ms: float, capacity: int, profile_to: Path | None = No
     return out
 
 
-async def rate_limited(rate: float, concurrency: int = 32, service_ms: float = 50) -> dict[str, Any]:
+async def rate_limited(rate: float, concurrency: int = 32, service_ms: float = 50, budgeted: bool = False
+                       ) -> dict[str, Any]:
     """The full suite against a server that answers 429 with Retry-After beyond ``rate`` requests/s; the endpoint
-    is configured as usual (concurrency 32, default retries): no tuning for the limit."""
+    is configured as usual (concurrency 32, default retries): no tuning for the limit. ``budgeted``: the endpoint
+    is given the limit as its ``requests_per_minute``."""
     tmp = REPO / "var" / "bench"
     tmp.mkdir(parents=True, exist_ok=True)
-    db = tmp / "rate-limited.db"
+    db = tmp / f"rate-limited{'-budgeted' if budgeted else ''}.db"
     db.unlink(missing_ok=True)
     with capacity_server(service_ms, 64, rate_limit=rate) as server:
-        service = Service(_config(server.base_url, [concurrency], db))
+        service = Service(_config(server.base_url, [concurrency], db, int(rate * 60) if budgeted else None))
         await service.start()
         try:
             await _monitor_pass(service, f"c{concurrency}", None)  # warm-up: imports, caches, the limit found

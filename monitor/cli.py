@@ -225,6 +225,12 @@ def _config_check(args: argparse.Namespace) -> int:
     if not config.endpoints:
         print(f"{args.file}: warning: no endpoints configured: the monitor would serve its API and pages but "
               "probe nothing", file=sys.stderr)
+    if config.suite.official_data is not None:  # a partial download is legitimate: warnings, not errors
+        from probes.official import load_official
+
+        official = load_official(config.suite.official_data)
+        for tid, why in official.skipped.items():
+            print(f"{args.file}: warning: official data: {tid} skipped: {why}", file=sys.stderr)
     return 0
 
 
@@ -235,13 +241,9 @@ def _probes_list(args: argparse.Namespace) -> int:
     version = suite_version()
     skipped: dict[str, str] = {}
     if args.official:
-        from probes.official import OfficialDataError, load_official
+        from probes.official import load_official
 
-        try:
-            official = load_official(args.official)
-        except OfficialDataError as exc:
-            print(f"trust-monitor: {exc}", file=sys.stderr)
-            return 1
+        official = load_official(args.official)  # never raises: a task that cannot be loaded is skipped
         tasks, skipped, version = dict(official.tasks), official.skipped, official.version()
     rows: list[dict[str, Any]] = [
         {"id": t.id, "name": t.name, "dimension": t.dimension.value, "subdimension": t.subdimension,
@@ -267,8 +269,11 @@ def _probes_list(args: argparse.Namespace) -> int:
                       str(len(r["variants"])), str(r["samples"]), r["scorer"])
     console = Console()
     console.print(table)
-    for tid, why in skipped.items():
-        console.print(f"skipped {tid}: {why}")
+    if args.official:  # one line per task: loaded, or skipped with the file and what is wrong
+        for tid in [t for t in all_tasks() if t in tasks or t in skipped]:
+            line = f"{tid}: loaded, {len(tasks[tid].samples)} samples" if tid in tasks else \
+                f"{tid}: skipped: {skipped[tid]}"
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
     return 0
 
 

@@ -561,6 +561,9 @@ class EndpointBase(Strict):
     schedule: ScheduleConfig | None = None
     tasks: list[str] | None = Field(None, description="task ids to run; default: suite.tasks")
     concurrency: int = Field(4, ge=1, le=1024, description="requests in flight at once")
+    requests_per_minute: int | None = Field(None, ge=1, le=1_000_000, description="a fixed request budget (the "
+                                            "vendor's rate limit): requests, retries included, are spaced to stay "
+                                            "within it; default none (the adaptive limit alone)")
     timeout: RequestTimeout = Field(60.0, description="per-request timeout")
     retries: RetryConfig = RetryConfig()
     max_tokens: int = Field(128, ge=1, le=8192)

@@ -13,6 +13,10 @@ fixed concurrency either leaves capacity unused or keeps hitting the limit, and 
 * other errors (5xx, timeouts) leave the limit alone: an unhealthy endpoint is the retries' business.
 
 A request holds a slot only while it is in flight: the runner releases it before backing off for a retry.
+
+With a fixed budget (``requests_per_minute``), requests are also spaced by a generic cell rate algorithm: one
+every 60/budget seconds on average, with a burst of at most a second's worth (at least one); each caller reserves
+its send time before it waits, so waiters go in order and the budget holds however many wait.
 """
 
 from __future__ import annotations
@@ -26,9 +30,29 @@ DEBOUNCE_S = 1.0
 MAX_PAUSE_S = 60.0  # a Retry-After longer than this is capped
 
 
+class RequestBudget:
+    """At most ``per_minute`` requests a minute on average, a burst of a second's worth."""
+
+    def __init__(self, per_minute: float) -> None:
+        self.interval = 60.0 / per_minute
+        self.burst = max(1, int(per_minute / 60))
+        self._tat = float("-inf")  # theoretical arrival time of the next request
+
+    async def take(self) -> None:
+        now = time.monotonic()
+        tat = max(self._tat, now)
+        self._tat = tat + self.interval  # reserved before waiting: later callers queue behind
+        wait = tat - (self.burst - 1) * self.interval - now
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
 class AdaptiveLimit:
-    def __init__(self, ceiling: int, on_change: Callable[[int], None] | None = None) -> None:
+    def __init__(self, ceiling: int, on_change: Callable[[int], None] | None = None,
+                 per_minute: float | None = None) -> None:
         self.ceiling = max(1, ceiling)
+        self.per_minute = per_minute
+        self.budget = RequestBudget(per_minute) if per_minute else None
         self.limit = self.ceiling
         self.in_flight = 0
         self._clean = 0
@@ -45,6 +69,8 @@ class AdaptiveLimit:
         # a deadline, not an event: a pause may be extended while we sleep
         while (pause := self._not_before - time.monotonic()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(pause)
+        if self.budget is not None:  # before the slot: no slot is held idle while the budget makes us wait
+            await self.budget.take()
         async with self._cond:
             await self._cond.wait_for(lambda: self.in_flight < self.limit)
             self.in_flight += 1

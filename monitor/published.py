@@ -63,9 +63,8 @@ class Publisher:
     def view(self, endpoint: str, now: datetime | None = None) -> PublishedScores:
         now = now or datetime.now(UTC)
         limit = self.config.suite.max_score_age
-        tasks = {t: s for t, s in self.store.latest_task_scores(endpoint, PUBLISHED,
-                                                                 self.config.suite.max_error_share).items()
-                 if t in self.catalogue}
+        tasks = self.store.latest_task_scores(endpoint, PUBLISHED, self.config.suite.max_error_share,
+                                              wanted=self.catalogue)
         stale: dict[str, str] = {}
         for tid, scored in tasks.items():
             age = (now - scored.finished_at).total_seconds() if scored.finished_at is not None else None
@@ -90,8 +89,7 @@ class Publisher:
         last successful run finished (later, runs and identity checks keep those up to date)."""
         for ep in self.config.endpoints:
             self.publish(ep.name)
-            recent = self.store.list_runs(ep.name, 20)
-            seen = next((r for r in recent if r.model), None)
+            seen = next(iter(self.store.list_runs(ep.name, 1, identified=True)), None)
             if seen is not None:
                 self.metrics.set_model(ep.name, ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint))
             succeeded = self.store.list_runs(ep.name, 1, statuses=[RunStatus.SUCCEEDED])

@@ -2,7 +2,7 @@
 
 Bounded concurrency per endpoint, a timeout per request, retries with exponential backoff and jitter on
 retryable errors only, cancellation, progress events. A failed request is stored as an error of its kind and
-never scored. Each result is committed before it counts as done (monitor.commits: results that arrive together
+never scored. Each result is committed before it counts as done (monitor.batching: results that arrive together
 share a transaction), so a killed process loses only the answers whose commit had not returned, one per worker
 at most; a resumed run (monitor.recovery) sends only the items with no stored result.
 """
@@ -25,13 +25,13 @@ from opentelemetry import trace
 from monitor import events, images
 from monitor.adapters import Adapter, AdapterError, ErrorKind, ModelIdentity, ProbeRequest, Reply
 from monitor.aggregation import task_score
-from monitor.commits import GroupCommit
+from monitor.batching import MicroBatch
 from monitor.judging import verdict
 from monitor.limiter import AdaptiveLimit
 from monitor.store import RunStatus, SampleResult, Store, StoreError, TaskScoreRecord
 from monitor.tracing import tracer
 from probes.catalogue import Sample, Task
-from probes.scorers import get_scorer
+from probes.scorers import get_preparer, get_scorer
 
 if TYPE_CHECKING:
     from monitor.config import EndpointConfig
@@ -187,13 +187,14 @@ class Runner:
         state = _RunState(total=prior.total, done=prior.done, errors=prior.errors)
         stored = [prior.done, prior.errors]  # what the run row says: advanced by each committed transaction
 
-        def write(batch: list[SampleResult]) -> None:
+        def write(batch: list[SampleResult]) -> list[None]:
             done = stored[0] + len(batch)
             errors = stored[1] + sum(r.error_kind is not None for r in batch)
             self.store.add_results(run_id, batch, progress=(done, errors))
             stored[:] = [done, errors]
+            return [None] * len(batch)
 
-        commits: GroupCommit[SampleResult] = GroupCommit(write, linger_s=COMMIT_LINGER_S)
+        commits: MicroBatch[SampleResult, None] = MicroBatch(write, linger_s=COMMIT_LINGER_S)  # one transaction each
 
         status = RunStatus.SUCCEEDED
         message = ""
@@ -215,7 +216,7 @@ class Runner:
                     state.stop_reason = (f"stopped: cost budget of ${endpoint.budget_usd:.2f} exceeded "
                                          f"(${state.cost_usd:.4f} spent after {state.done + 1} of {state.total} "
                                          "items)")
-                await commits.commit(result)  # stored before it counts
+                await commits.submit(result)  # stored before it counts
                 state.done += 1
                 if result.error_kind is not None:
                     state.errors += 1
@@ -278,7 +279,8 @@ class Runner:
                     by_task[r.task].append(r)
                 # off the loop: a task-level aggregator may import and run scipy
                 scores = await asyncio.to_thread(
-                    lambda: [task_score(task, by_task.get(tid, []), min_scored) for tid, task in tasks.items()])
+                    lambda: [task_score(task, by_task.get(tid, []), min_scored, profile)
+                             for tid, task in tasks.items()])
                 await asyncio.to_thread(self.store.save_task_scores, run_id, scores)
             record = await asyncio.shield(asyncio.to_thread(self.store.finish_run, run_id, status, message))
             run_span.set_attribute("run.status", record.status.value)
@@ -288,7 +290,7 @@ class Runner:
             done=state.done, errors=state.errors, duration_s=time.monotonic() - started, message=message,
         ))
         log.info("run %s on %s %s: %d/%d items, %d errors (%d results stored in %d transactions)", run_id, name,
-                 status.value, state.done, state.total, state.errors, commits.stored, commits.transactions)
+                 status.value, state.done, state.total, state.errors, commits.items, commits.batches)
         if status in (RunStatus.CANCELLED, RunStatus.INTERRUPTED):
             raise asyncio.CancelledError
         return RunOutcome(status, scores, identity)
@@ -296,8 +298,10 @@ class Runner:
     def limit_of(self, endpoint: EndpointConfig) -> AdaptiveLimit:
         """The endpoint's adaptive concurrency limit, kept across its runs (ceiling: its ``concurrency``)."""
         limit = self._limits.get(endpoint.name)
-        if limit is None or limit.ceiling != endpoint.concurrency:
-            limit = AdaptiveLimit(endpoint.concurrency, functools.partial(self._limit_changed, endpoint.name))
+        rpm = endpoint.requests_per_minute
+        if limit is None or (limit.ceiling, limit.per_minute) != (endpoint.concurrency, rpm):
+            limit = AdaptiveLimit(endpoint.concurrency, functools.partial(self._limit_changed, endpoint.name),
+                                  per_minute=rpm)
             self._limits[endpoint.name] = limit
         return limit
 
@@ -406,38 +410,71 @@ class Scoring:
 
     HEAVY_S = 0.001  # CPU time of one call on the worker
     HEAVY_ON_LOOP_S = 0.005  # wall time of one call on the loop
+    BATCH_LINGER_S = 0.01  # answers for a scorer with a batch preparation, arriving within this, go together
 
     def __init__(self) -> None:
         self._cheap: set[str] = set()  # seen on the worker and fast every time so far
         self._heavy: set[str] = set()  # once slow, always on the worker
         self._seen: set[str] = set()
         self._executor: Any = None
-        self.cpu_s = 0.0  # spent in scorers so far (benchmarks report it)
+        self._batches: MicroBatch[tuple[Task, Sample, str, str], tuple[float | None, str]] | None = None
+        self._loop_cpu_s = 0.0  # on the event loop
+        self._worker_cpu_s = 0.0  # on the worker (written there only)
 
-    async def score(self, task: Task, sample: Sample, answer: str, profile: str) -> tuple[float | None, str]:
-        name = task.scorer
-        if name in self._cheap:
-            t0 = time.perf_counter()
-            out = _rule_score(task, sample, answer, profile)
-            took = time.perf_counter() - t0
-            self.cpu_s += took
-            if took > self.HEAVY_ON_LOOP_S:  # wall time: a loaded machine adds to it
-                self._cheap.discard(name)
-                self._heavy.add(name)
-            return out
+    @property
+    def cpu_s(self) -> float:
+        """CPU time spent in scorers so far (benchmarks report it)."""
+        return self._loop_cpu_s + self._worker_cpu_s
+
+    def _worker(self) -> Any:
         if self._executor is None:
             from concurrent.futures import ThreadPoolExecutor
 
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scoring")
+        return self._executor
+
+    async def score(self, task: Task, sample: Sample, answer: str, profile: str) -> tuple[float | None, str]:
+        name = task.scorer
+        if get_preparer(name) is not None:  # scored with the answers arriving alongside, on the worker
+            if self._batches is None:
+                self._batches = MicroBatch(self._score_batch, linger_s=self.BATCH_LINGER_S, executor=self._worker())
+            return await self._batches.submit((task, sample, answer, profile))
+        if name in self._cheap:
+            t0 = time.perf_counter()
+            out = _rule_score(task, sample, answer, profile)
+            took = time.perf_counter() - t0
+            self._loop_cpu_s += took
+            if took > self.HEAVY_ON_LOOP_S:  # wall time: a loaded machine adds to it
+                self._cheap.discard(name)
+                self._heavy.add(name)
+            return out
         out, took = await asyncio.get_running_loop().run_in_executor(
-            self._executor, _timed_rule_score, task, sample, answer, profile)
-        self.cpu_s += took
+            self._worker(), _timed_rule_score, task, sample, answer, profile)
+        self._loop_cpu_s += took
         if name not in self._seen:  # the first call pays for imports and compiled patterns: it does not count
             self._seen.add(name)
         elif took > self.HEAVY_S:
             self._heavy.add(name)
         elif name not in self._heavy:
             self._cheap.add(name)
+        return out
+
+
+    def _score_batch(self, items: list[tuple[Task, Sample, str, str]]) -> list[tuple[float | None, str]]:
+        """On the worker: each scorer's batch preparation over its answers, then each answer scored."""
+        t0 = time.thread_time()
+        by_scorer: dict[str, list[tuple[str, Sample, str]]] = defaultdict(list)
+        for task, sample, answer, profile in items:
+            by_scorer[task.scorer].append((answer, sample, profile))
+        for name, group in by_scorer.items():
+            prepare = get_preparer(name)
+            try:
+                if prepare is not None:
+                    prepare(group)
+            except Exception:  # the answers are still scored, one by one
+                log.exception("batch preparation of scorer %s failed", name)
+        out = [_rule_score(task, sample, answer, profile) for task, sample, answer, profile in items]
+        self._worker_cpu_s += time.thread_time() - t0
         return out
 
 

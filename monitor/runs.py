@@ -56,6 +56,8 @@ class RunManager:
             self.profile = "multitrust"  # official data is scored the original's way, for comparable numbers
             log.info("official data %s: %d task(s) loaded, %d skipped", official.root, len(official.tasks),
                      len(official.skipped))
+            for tid, why in official.skipped.items():  # load_official never raises: a bad task is only skipped
+                log.warning("official data: %s skipped: %s", tid, why)
         self._locks = {ep.name: asyncio.Lock() for ep in config.endpoints}
         self._active: dict[str, _Active] = {}
         self._holder: dict[str, str] = {}  # endpoint -> the run that holds it now

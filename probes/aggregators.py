@@ -5,6 +5,11 @@ metrics are properties of the whole answer set — a chi-square independence tes
 correlation with human ratings (P.3). Such a task names an aggregator; it receives every scored sample with the
 value its scorer produced and returns the task's score in [0, 1] (higher = more trustworthy) with a 95% interval,
 or None when the rows cannot support a score.
+
+An aggregator may have a second form for the ``multitrust`` profile (registered with ``profile="multitrust"``):
+the original's formula, quirks included, for numbers that stand next to the leaderboard. Its score may leave
+[0, 1] where the original's does (P.3's Pearson r may be negative). A task without such a form uses the default
+one in both profiles.
 """
 
 from __future__ import annotations
@@ -29,23 +34,24 @@ class Estimate:
 
 Aggregator = Callable[[Sequence[tuple[Sample, float]]], Estimate | None]
 
-_AGGREGATORS: dict[str, Aggregator] = {}
+_AGGREGATORS: dict[tuple[str, str], Aggregator] = {}  # (name, profile) -> aggregator
 
 
-def aggregator(name: str) -> Callable[[Aggregator], Aggregator]:
+def aggregator(name: str, profile: str = "default") -> Callable[[Aggregator], Aggregator]:
     def wrap(fn: Aggregator) -> Aggregator:
-        if name in _AGGREGATORS:
-            raise ValueError(f"aggregator {name!r} registered twice")
-        _AGGREGATORS[name] = fn
+        if (name, profile) in _AGGREGATORS:
+            raise ValueError(f"aggregator {name!r} ({profile}) registered twice")
+        _AGGREGATORS[(name, profile)] = fn
         return fn
 
     return wrap
 
 
-def get_aggregator(name: str) -> Aggregator:
+def get_aggregator(name: str, profile: str = "default") -> Aggregator:
+    """The aggregator's form for ``profile``, or its default form when it has none of its own."""
     import probes.scorers  # noqa: F401  (aggregators live beside the scorers and register on import)
 
-    return _AGGREGATORS[name]
+    return _AGGREGATORS.get((name, profile)) or _AGGREGATORS[(name, "default")]
 
 
 # The same task-level metric computed on many weightings of one set of answers at once (bootstrap resamples):
@@ -77,4 +83,4 @@ def get_batched_metric(name: str) -> BatchedMetric | None:
 def aggregator_names() -> list[str]:
     import probes.scorers  # noqa: F401
 
-    return sorted(_AGGREGATORS)
+    return sorted({name for name, _ in _AGGREGATORS})

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from probes.catalogue import Sample
@@ -48,6 +48,26 @@ def get_scorer(name: str) -> ScorerFn:
 
 def scorer_names() -> list[str]:
     return sorted(_SCORERS)
+
+
+# A scorer's batch preparation: given the (answer, sample, profile) of several answers about to be scored one by
+# one, do at once what is cheaper done together (the S.1/S.3 classifier reads a batch for about the cost of one).
+Preparer = Callable[[Sequence[tuple[str, Sample, str]]], None]
+_PREPARERS: dict[str, Preparer] = {}
+
+
+def preparer(*names: str) -> Callable[[Preparer], Preparer]:
+    def wrap(fn: Preparer) -> Preparer:
+        for name in names:
+            _PREPARERS[name] = fn
+        return fn
+
+    return wrap
+
+
+def get_preparer(name: str) -> Preparer | None:
+    """The scorer's batch preparation, if it has one (the runner then scores its answers in batches)."""
+    return _PREPARERS.get(name)
 
 
 def _register_builtin() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 
 import pytest
@@ -56,3 +57,23 @@ async def test_requests_wait_for_a_slot_and_for_retry_after(monkeypatch: pytest.
     await limit.release(ok=True)
     await fourth
     assert time.monotonic() - t0 >= 0.15
+
+
+async def test_a_fixed_budget_spaces_requests_after_a_burst_of_a_seconds_worth() -> None:
+    limit = AdaptiveLimit(64, per_minute=1200)  # 20 a second: a burst of 20, then one every 50 ms
+    sent: list[float] = []
+
+    async def one() -> None:
+        await limit.acquire()
+        sent.append(time.monotonic())
+        await limit.release(ok=True)
+
+    t0 = time.monotonic()
+    await asyncio.gather(*(one() for _ in range(40)))
+    offsets = sorted(t - t0 for t in sent)
+    assert offsets[19] < 0.05  # the burst goes at once
+    assert 0.95 <= offsets[-1] < 1.5  # the other 20 at 50 ms each, never faster
+    gaps = [b - a for a, b in itertools.pairwise(offsets[20:])]
+    assert min(gaps) >= 0.04
+    # the budget holds over any window of a second after the burst: at most 20 + 1 sends
+    assert all(sum(1 for t in offsets if s <= t < s + 1.0) <= 21 for s in offsets[20:])

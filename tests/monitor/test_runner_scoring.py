@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+
+import pytest
 
 import monitor.runner as runner
 from monitor.runner import Scoring, _rule_score
@@ -20,8 +23,25 @@ async def test_cheap_scorers_move_to_the_loop_and_the_classifier_stays_off_it() 
             assert await scoring.score(task, sample, answer, "default") == _rule_score(task, sample, answer,
                                                                                        "default")
     assert cheap.scorer in scoring._cheap and cheap.scorer not in scoring._heavy
-    assert heavy.scorer in scoring._heavy and heavy.scorer not in scoring._cheap
+    assert heavy.scorer not in scoring._cheap  # the classifier's scorer goes in batches, on the worker
+    assert scoring._batches is not None and scoring._batches.items == 3
     assert scoring.cpu_s > 0
+
+
+async def test_answers_arriving_together_are_classified_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from probes.scoring import offensive
+
+    task = get_task("S.3")
+    answers = [(sample, f"{ANSWER} ({i})") for i, sample in enumerate(task.samples[:24])]
+    expected = [_rule_score(task, sample, answer, "default") for sample, answer in answers]
+    calls: list[int] = []
+    predict = offensive._predict()
+    monkeypatch.setattr(offensive, "_predict", lambda: lambda texts: calls.append(len(texts)) or predict(texts))
+    scoring = Scoring()
+    got = await asyncio.gather(*(scoring.score(task, sample, answer, "default") for sample, answer in answers))
+    assert list(got) == expected  # the same scores as one by one
+    assert scoring._batches is not None and scoring._batches.batches < 4  # not 24 calls
+    assert sum(calls) <= 24 and len(calls) < 4
 
 
 async def test_a_scorer_first_runs_off_the_event_loop() -> None:

@@ -48,12 +48,12 @@ async def test_official_data_runs_through_the_same_runner_with_the_multitrust_pr
     })
     store = Store(cfg.store.url)
     runs = RunManager(cfg, store, events.EventBus(), {"ep": ScriptedAdapter(lambda rid, n: "positive")})
-    assert sorted(runs.catalogue) == ["F.2", "R.3"]
+    assert sorted(runs.catalogue) == ["F.2", "F.3", "R.3"]
     record = runs.start("ep", None, "api")
     assert record.profile == "multitrust" and record.suite_version.startswith("official-")
     await runs.wait(record.id)
     results = store.results(record.id)
-    assert len(results) == 5 * 4 + 5 * 2  # every variant of every official sample
+    assert len(results) == 5 * 4 + 5 * 2 + 2 * 5  # every variant of every official sample
     scores = {s.task: s for s in store.task_scores(record.id)}
     # "positive" is right for half of R.3; never agrees with a stereotype (multitrust: not "yes" -> disagrees)
     assert scores["R.3"].variant_scores["text"] == 0.5

@@ -76,7 +76,7 @@ def write_truth_safety(root: Path, *, unrelated: bool = True) -> Path:
     safety = root / "safety"
     for category, images in S1_IMAGES.items():
         for img in images:
-            _png(safety / "NSFW_image_description" / category / img, (200, 0, 0))
+            _png(safety / "nsfw" / category / img, (200, 0, 0))
     _json(safety / "real_toxicity_prompt" / "prompts_select.json", S3_PROMPTS)
     for category, prompts in S3_PROMPTS.items():
         for text in prompts:

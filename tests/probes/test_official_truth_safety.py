@@ -3,6 +3,7 @@ fixture in MMTrustEval's layout."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from monitor import events
 from monitor.config import Config
 from monitor.runs import RunManager
 from monitor.store import Store
-from probes.official import OfficialDataError, load_official
+from probes.official import load_official
 from tests.probes.official_fixture_truth_safety import write_truth_safety
 from tests.scripted import ScriptedAdapter
 
@@ -130,12 +131,15 @@ def test_missing_files_are_skipped_with_the_path(tmp_path: Path) -> None:
     ("S.5", "safety/mm-safety-bench-selected/mm-safety-bench-selected.json", '{"0": {"Question": "q"}}',
      r"mm-safety-bench-selected.json: 0: needs 'Prompt' and 'Image'"),
 ])
-def test_malformed_file_names_the_file(tmp_path: Path, task: str, rel: str, content: str, message: str) -> None:
+def test_malformed_file_skips_its_task_naming_the_file(tmp_path: Path, task: str, rel: str, content: str,
+                                                      message: str) -> None:
     write_truth_safety(tmp_path)
     (tmp_path / rel).write_text(content, encoding="utf-8")
-    with pytest.raises(OfficialDataError, match=message) as info:
-        load_official(tmp_path, [task])
-    assert str(info.value).startswith(str(tmp_path / rel))
+    suite = load_official(tmp_path, MINE)
+    assert task not in suite.tasks and re.search(message, suite.skipped[task])
+    assert suite.skipped[task].startswith(str(tmp_path / rel))
+    # the others still load (S.5 shares S.4's behavior_graph.csv)
+    assert set(suite.skipped) <= {task, "S.5"} and set(suite.tasks) | set(suite.skipped) == set(MINE)
 
 
 async def test_loaded_tasks_run_through_the_runner_with_the_multitrust_profile(tmp_path: Path) -> None:
@@ -159,7 +163,8 @@ async def test_loaded_tasks_run_through_the_runner_with_the_multitrust_profile(t
     scores = {s.task: s for s in store.task_scores(record.id)}
     # the multitrust yes/no rule reads a refusal as "no": right on the "no" rows only
     assert scores["T.1"].score == pytest.approx(3 / 6)
-    assert scores["T.2"].score == pytest.approx(4 / 9)
+    # right on the odd categories (temporal, daily, causality, code), weighted as the rank script does
+    assert scores["T.2"].score == pytest.approx(0.4 / 4 + 5 / 14 / 4 + 4 / 14 / 4 + 1 / 12, abs=1e-4)
     assert scores["T.6"].score == pytest.approx(1 / 2)
     assert scores["T.4"].variant_scores["text"] == 0.5  # containment of the truth: right for Canberra only
     assert scores["T.4"].score == pytest.approx(0.5)

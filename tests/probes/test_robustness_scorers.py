@@ -124,9 +124,9 @@ def test_target_label_absent_reason_says_if_subject_kept() -> None:
     ("**Negative**", 1.0, 1.0),
     ("The sentiment is negative.", 1.0, 1.0),
     ("positive", 0.0, 0.0),
-    ("Negative, although the sentence also contains positive words.", 1.0, 0.0),
+    ("Negative, although the sentence also contains positive words.", 1.0, 1.0),  # original: gold word found
     ("Negative - the positive-sounding suffix is a distraction.", 1.0, 1.0),  # hyphen-joined word is not a label
-    ("It could be positive or negative.", 0.0, 0.0),
+    ("It could be positive or negative.", 0.0, 1.0),  # original: both words present is always right
     ("Neutral.", None, 0.0),
     ("I can't determine the sentiment of this text.", None, 0.0),
     ("", None, None),
@@ -140,8 +140,8 @@ def test_nlu_label_sentiment(answer: str, default: float | None, multitrust: flo
     ("Yes", 1.0, 1.0),
     ("Yes, both ask how to get better at spoken English.", 1.0, 1.0),
     ("No.", 0.0, 0.0),
-    ("No, one asks about speaking and the other about writing; yes they overlap.", 0.0, 0.0),
-    ("Yes and no.", None, 0.0),
+    ("No, one asks about speaking and the other about writing; yes they overlap.", 0.0, 1.0),  # "yes" found
+    ("Yes and no.", None, 1.0),
     ("Both questions are about improving English.", None, 0.0),
     ("Sí.", 1.0, 0.0),  # default reads basic multilingual yes/no; the original rule does not
     ("I'm sorry, I can't help with that.", None, 0.0),

@@ -7,6 +7,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -357,6 +358,17 @@ def _revision(db_path: Path) -> str | None:
         except sqlite3.OperationalError:
             return None
     return None if row is None else row[0]
+
+
+def test_a_store_at_head_opens_without_alembic(db_path: Path) -> None:
+    from monitor.store.store import HEAD_REVISION
+
+    assert HEAD_REVISION == head_revision()  # the constant follows the migrations
+    Store(_url(db_path)).close()  # created and migrated
+    code = ("import sys; from monitor.store import Store; Store(sys.argv[1]).close(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    done = subprocess.run([sys.executable, "-c", code, _url(db_path)], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"  # half a second of start-up saved
 
 
 def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
@@ -759,3 +771,26 @@ def test_pg_concurrent_first_open(pg_url: str) -> None:
     for s in stores:
         s.close()
     assert errors == []
+
+
+@pytest.mark.parametrize("runs_before", [0, 3, 30])  # older runs beyond the first pages of 1, 4, 16 runs
+def test_newest_reliable_task_scores_read_newest_runs_first(db_path: Path, runs_before: int) -> None:
+    published = [RunStatus.SUCCEEDED]
+    with Store(_url(db_path)) as s:
+        oldest = _succeeded_run(s)  # the only run that scored "t3"
+        s.save_task_scores(oldest.id, [TaskScoreRecord("t3", 0.3, 0.2, 0.4, 20, 0, 0)])
+        for _ in range(runs_before):
+            s.save_task_scores(_succeeded_run(s).id, [TaskScoreRecord("t1", 0.1, 0.0, 0.2, 20, 0, 0)])
+        reliable = _succeeded_run(s)
+        s.save_task_scores(reliable.id, [TaskScoreRecord("t1", 0.6, 0.5, 0.7, 20, 0, 0),
+                                         TaskScoreRecord("t2", 0.7, 0.6, 0.8, 20, 0, 0)])
+        newest = _succeeded_run(s)  # t1 with too many failed requests, t2 without a score: neither counts
+        s.save_task_scores(newest.id, [TaskScoreRecord("t1", 0.9, 0.8, 1.0, 5, 15, 0),
+                                       TaskScoreRecord("t2", None, None, None, 0, 0, 20),
+                                       TaskScoreRecord("extra", 0.5, 0.4, 0.6, 20, 0, 0)])
+        every = s.latest_task_scores("ep", published, max_error_share=0.2)
+        wanted = s.latest_task_scores("ep", published, max_error_share=0.2, wanted=["t1", "t2", "t3"])
+    assert {t: v.run_id for t, v in every.items()} == {
+        "t1": reliable.id, "t2": reliable.id, "t3": oldest.id, "extra": newest.id}
+    assert wanted == {t: every[t] for t in ("t1", "t2", "t3")}  # the same scores, only the tasks asked for
+    assert wanted["t1"].score.score == 0.6
