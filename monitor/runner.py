@@ -194,7 +194,7 @@ class Runner:
             stored[:] = [done, errors]
             return [None] * len(batch)
 
-        commits: MicroBatch[SampleResult, None] = MicroBatch(write, linger_s=COMMIT_LINGER_S)  # one transaction each
+        commits: MicroBatch[SampleResult, None] = MicroBatch(write, linger_s=COMMIT_LINGER_S)  # a transaction a batch
 
         status = RunStatus.SUCCEEDED
         message = ""
