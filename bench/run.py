@@ -3,7 +3,9 @@
     .venv/bin/python bench/run.py [--quick] [--profile bench/results/suite.prof]
 
 Runs bench/throughput.py (the monitor's full suite beside a plain client and the one-at-a-time loop, one capacity
-server for all, so the ratios come from one sitting) and bench/footprint.py (peak RSS, start-up, /metrics).
+server for all, so the ratios come from one sitting), bench/footprint.py (peak RSS, start-up, /metrics),
+bench/triton_path.py (the same comparison against a Triton model of known capacity) and bench/scale_of_work.py
+(the suite 1×, 4×, 16× through the runner: CPU per request and memory growth).
 Figures vary with the machine's load, which is recorded before and after: compare ratios, not absolutes.
 """
 
@@ -22,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import footprint, throughput
+from bench import footprint, scale_of_work, throughput, triton_path
 from bench._common import REPO, machine
 
 
@@ -35,7 +37,8 @@ class Figure:
     ok: bool | None  # None: no target or not measured
 
 
-def _figures(t: dict[str, Any], f: dict[str, Any]) -> list[Figure]:
+def _figures(t: dict[str, Any], f: dict[str, Any], tr: dict[str, Any] | None = None,
+             sc: dict[str, Any] | None = None) -> list[Figure]:
     cap = t["capacity"]
     ceiling = t["ceiling_rps"]
     m1, m2 = t[f"monitor_{cap}"], t[f"monitor_{2 * cap}"]
@@ -115,15 +118,78 @@ def _figures(t: dict[str, Any], f: dict[str, Any]) -> list[Figure]:
                        "ms", "≤ 50", lambda v: v <= 50))
         out.append(fig("  /metrics p50 of the same scrapes (the first renders every series once)",
                        s["metrics_p50_ms"], "ms", "", None))
+    if tr is not None:
+        out += _triton_figures(tr, fig)
+    if sc is not None:
+        out += _scale_figures(sc, fig)
+    return out
+
+
+def _triton_figures(tr: dict[str, Any], fig: Callable[..., Figure]) -> list[Figure]:
+    n, ceiling = tr["instances"], tr["ceiling_rps"]
+    m1, m2 = tr[f"monitor_{n}"], tr[f"monitor_{2 * n}"]
+    p1, p2 = tr[f"plain_{n}"], tr[f"plain_{2 * n}"]
+    return [
+        fig(f"Triton: monitor full suite, concurrency {n}", m1["requests_per_s"], "req/s",
+            f"ceiling {ceiling:.0f}", None),
+        fig(f"Triton: monitor full suite, concurrency {2 * n}", m2["requests_per_s"], "req/s", "", None),
+        fig(f"Triton: plain grpc.aio client, concurrency {n}", p1["requests_per_s"], "req/s", "", None),
+        fig(f"Triton: plain grpc.aio client, concurrency {2 * n}", p2["requests_per_s"], "req/s", "", None),
+        fig(f"Triton: monitor / ceiling at {n}", m1["requests_per_s"] / ceiling, "×", "≥ 0.90", lambda v: v >= 0.90),
+        fig(f"Triton: monitor / ceiling at {2 * n}", m2["requests_per_s"] / ceiling, "×", "≥ 0.90",
+            lambda v: v >= 0.90),
+        fig(f"Triton: monitor / plain client at {n}", m1["requests_per_s"] / p1["requests_per_s"], "×", "≥ 0.95",
+            lambda v: v >= 0.95),
+        fig(f"Triton: monitor / plain client at {2 * n}", m2["requests_per_s"] / p2["requests_per_s"], "×", "≥ 0.95",
+            lambda v: v >= 0.95),
+        fig(f"Triton: monitor CPU per request, warm, concurrency {n}", m1["cpu_ms_per_request"], "ms", "≤ 1.0",
+            lambda v: v <= 1.0),
+        fig(f"Triton: monitor CPU per request, warm, concurrency {2 * n}", m2["cpu_ms_per_request"], "ms", "≤ 1.0",
+            lambda v: v <= 1.0),
+        fig(f"Triton: plain client CPU per request, concurrency {n} (tensors built by the monitor's adapter)",
+            p1["cpu_ms_per_request"], "ms", "(reference)", None),
+    ]
+
+
+def _scale_figures(sc: dict[str, Any], fig: Callable[..., Figure]) -> list[Figure]:
+    sizes = sc["sizes"]
+    keys = sorted(sizes, key=int)
+    out: list[Figure] = []
+    for k in keys:
+        r = sizes[k]
+        out += [
+            fig(f"scale {k}× the suite ({r['requests']:,} requests): wall time", r["wall_s"], "s", "", None),
+            fig(f"  {k}×: monitor CPU per request", r["cpu_ms_per_request"], "ms", "", None),
+            fig(f"  {k}×: peak RSS growth over the warmed-up process, whole run", r["peak_rss_growth_mb"], "MB", "",
+                None),
+            fig(f"  {k}×: RSS growth while answering (items list alone: {r['items_list_mb']:.1f} MB allocated)",
+                r["rss_growth_answering_mb"], "MB", "", None),
+            fig(f"  {k}×: RSS growth at the run's end (its results read back and aggregated)",
+                r["rss_growth_run_end_mb"], "MB", "", None),
+        ]
+    first, last = sizes[keys[0]], sizes[keys[-1]]
+    growth = int(keys[-1]) // int(keys[0])
+    out += [
+        fig(f"scale: CPU per request at {keys[-1]}× / at {keys[0]}× (linear cost)",
+            last["cpu_ms_per_request"] / first["cpu_ms_per_request"], "×", "≤ 1.2", lambda v: v <= 1.2),
+        fig(f"scale: wall time at {keys[-1]}× / at {keys[0]}× ({growth}× the work)", last["wall_s"] / first["wall_s"],
+            "×", f"≤ {growth * 1.2:g}", lambda v: v <= growth * 1.2),
+        fig(f"scale: RSS growth while answering, {keys[-1]}× / {keys[0]}× (flat memory)",
+            last["rss_growth_answering_mb"] / first["rss_growth_answering_mb"], "×", "≤ 2 (about flat)",
+            lambda v: v <= 2),
+        fig(f"scale: peak RSS growth, whole run, {keys[-1]}× / {keys[0]}× (flat memory)",
+            last["peak_rss_growth_mb"] / first["peak_rss_growth_mb"], "×", "≤ 2 (about flat)",
+            lambda v: v <= 2),
+        fig("  items list per item (WorkItem + sample copy; the list itself is O(n))",
+            last["items_bytes_per_item"], "B", "", None),
+    ]
     return out
 
 
 RATE_LIMIT = 200.0
 
 NOT_MEASURED = [
-    "Triton path (a pytriton model holding each request a fixed time with N instances): not in this harness yet",
     "store: bytes per stored sample and the 30-day projection are measured in docs/store.md, not here",
-    "scale of work (1×, 4×, 16× the suite): not measured here",
 ]
 
 
@@ -142,11 +208,34 @@ def _table(figures: list[Figure]) -> str:
     return "\n".join(rows)
 
 
+def _setup_notes(tr: dict[str, Any] | None, sc: dict[str, Any] | None) -> str:
+    """What the Triton path and the scale-of-work figures were measured against, for RESULTS.md."""
+    out = ""
+    if tr is not None:
+        out += (f"Triton path: bench/triton_capacity_server.py, a Python-backend model on the tritonserver that "
+                f"nvidia-pytriton ships, {tr['instances']} instances each holding a request {tr['service_ms']:g} ms "
+                f"(ceiling {tr['ceiling_rps']:.0f} req/s), its own process; preset python-backend with the image as "
+                "a base64 PNG; the plain client is tritonclient grpc.aio sending the tensors the monitor's adapter "
+                "builds.\n\n")
+    if sc is not None:
+        sizes = "/".join(sorted(sc["sizes"], key=int))
+        out += (f"Scale of work: bench/scale_of_work.py, the suite's samples copied {sizes}× with distinct ids "
+                f"through monitor.runner.Runner.execute and a SQLite store, concurrency {sc['concurrency']}, against "
+                f"bench/capacity_server.py {sc['service_ms']:g} ms × {sc['capacity']} (the monitor is the "
+                "bottleneck); each size in its own warmed-up process.\n\n")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service-ms", type=float, default=50)
     parser.add_argument("--capacity", type=int, default=32)
     parser.add_argument("--skip-footprint", action="store_true")
+    parser.add_argument("--skip-triton", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--triton-service-ms", type=float, default=50)
+    parser.add_argument("--triton-instances", type=int, default=16)
+    parser.add_argument("--scale-sizes", default="1,4,16")
     parser.add_argument("--profile", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "RESULTS.md")
     args = parser.parse_args()
@@ -163,8 +252,16 @@ def main() -> None:
         f["startup"] = footprint.startup_and_metrics()
         f["exposition"] = footprint.exposition_cache()
         f["rss"] = footprint.peak_rss()
+    tr: dict[str, Any] | None = None
+    if not args.skip_triton:
+        print(f"Triton path: {args.triton_service_ms:g} ms × {args.triton_instances} instances ...", flush=True)
+        tr = asyncio.run(triton_path.measure(args.triton_service_ms, args.triton_instances))
+    sc: dict[str, Any] | None = None
+    if not args.skip_scale:
+        print(f"scale of work: the suite × {args.scale_sizes} ...", flush=True)
+        sc = scale_of_work.measure([int(k) for k in args.scale_sizes.split(",")])
     after = machine()
-    figures = _figures(t, f)
+    figures = _figures(t, f, tr, sc)
     width = max(len(x.name) for x in figures)
     for x in figures:
         met = "" if x.ok is None else ("  ok" if x.ok else "  MISSED")
@@ -174,7 +271,8 @@ def main() -> None:
     took = time.perf_counter() - t0
     command = "make bench  # = .venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
     raw = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "command": command, "machine_before": before,
-           "machine_after": after, "took_s": took, "throughput": t, "footprint": f}
+           "machine_after": after, "took_s": took, "throughput": t, "footprint": f,
+           "triton": tr, "scale_of_work": sc}
     json_path = REPO / "bench" / "results" / f"bench-{before['host'] or 'host'}.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(raw, indent=2) + "\n")
@@ -188,6 +286,7 @@ def main() -> None:
         f"Endpoint: bench/capacity_server.py, OpenAI-compatible, {args.service_ms:g} ms service time, "
         f"{args.capacity} requests served at once (ceiling {t['ceiling_rps']:.0f} req/s), its own process. "
         f"Suite: {t['suite_requests']:,} requests (32 tasks, all variants).\n\n"
+        + _setup_notes(tr, sc)
         + _table(figures) + "\n\nNot measured yet:\n\n" + "".join(f"- {x}\n" for x in NOT_MEASURED)
         + f"\nRaw figures: `{json_path.relative_to(REPO)}`.\n")
     print(f"written to {args.out.relative_to(REPO)} and {json_path.relative_to(REPO)} ({took:.0f} s)")

@@ -136,6 +136,18 @@ def server_env() -> dict[str, str]:
     return env
 
 
+def stop_server(proc: subprocess.Popen[bytes], regions: set[Path]) -> None:
+    """SIGTERM tritonserver (SIGKILL after 20 s) and remove the shared-memory regions its backends left."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+    remove_shm_regions(regions)
+
+
 def _ready(host: str, port: int, model: str) -> str | None:
     """The version Triton serves once the model answers as ready, else None."""
     import json
@@ -203,14 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         return code
     finally:
         regions |= shm_regions_in_use(os.getpid())
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-        remove_shm_regions(regions)
+        stop_server(proc, regions)
         shutil.rmtree(workdir, ignore_errors=True)
         with contextlib.suppress(OSError):
             shutil.rmtree(model_dir)
