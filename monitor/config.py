@@ -341,31 +341,55 @@ def _lenient_model(model: type[Strict], data: dict[str, Any]) -> Strict:
 MAX_SECRET_FILE_BYTES = 64 * 1024
 
 
-def _read_regular_file(path: Path, what: str, max_bytes: int) -> bytes:
-    """The bytes of a regular file of at most ``max_bytes``.
+class _FileProblem(Exception):
+    """Why a file was refused: ``kind`` is "unreadable" (``strerror`` says why), "directory", "special" (a FIFO,
+    device or socket) or "too_large"."""
+
+    def __init__(self, kind: str, strerror: str = "") -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.strerror = strerror
+
+
+def _read_regular_bytes(path: Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most ``max_bytes``, or a _FileProblem.
 
     Opened without blocking and checked before reading, so a FIFO, a device or a directory is refused at once
-    instead of hanging or reading forever. Messages never include the content.
+    instead of hanging or reading forever.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise ValueError(f"cannot read {what} {path}: {exc.strerror}") from None
+        raise _FileProblem("unreadable", exc.strerror or "") from None
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _FileProblem("directory")
         if not stat.S_ISREG(info.st_mode):
-            raise ValueError(f"{what} {path} is not a regular file (a FIFO, device, socket or directory)")
+            raise _FileProblem("special")
         if info.st_size > max_bytes:
-            raise ValueError(f"{what} {path} is larger than {max_bytes // 1024} KiB")
+            raise _FileProblem("too_large")
         with os.fdopen(fd, "rb", closefd=False) as f:
             raw = f.read(max_bytes + 1)
     except OSError as exc:
-        raise ValueError(f"cannot read {what} {path}: {exc.strerror}") from None
+        raise _FileProblem("unreadable", exc.strerror or "") from None
     finally:
         os.close(fd)
     if len(raw) > max_bytes:
-        raise ValueError(f"{what} {path} is larger than {max_bytes // 1024} KiB")
+        raise _FileProblem("too_large")
     return raw
+
+
+def _read_regular_file(path: Path, what: str, max_bytes: int) -> bytes:
+    """:func:`_read_regular_bytes` for a file the config names: a ValueError that never includes the content."""
+    try:
+        return _read_regular_bytes(path, max_bytes)
+    except _FileProblem as problem:
+        if problem.kind == "unreadable":
+            raise ValueError(f"cannot read {what} {path}: {problem.strerror}") from None
+        if problem.kind == "too_large":
+            raise ValueError(f"{what} {path} is larger than {max_bytes // 1024} KiB") from None
+        raise ValueError(f"{what} {path} is not a regular file (a FIFO, device, socket or directory)") from None
 
 
 def _read_secret_file(path: Path) -> str:
@@ -1110,23 +1134,15 @@ def _too_many_values(data: Any) -> bool:
 def _read_config_text(path: Path) -> str:
     """The text of a config file: a regular file (or a symlink to one) of UTF-8, at most MAX_CONFIG_BYTES."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    try:
-        info = os.fstat(fd)
-        if stat.S_ISDIR(info.st_mode):
-            raise ConfigError([f"{path}: cannot read: Is a directory (give the config file itself)"])
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError([f"{path}: cannot read: not a regular file (a FIFO, device or socket)"])
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            raw = f.read(MAX_CONFIG_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    finally:
-        os.close(fd)
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError([f"{path}: the file is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB: not a config"])
+        raw = _read_regular_bytes(path, MAX_CONFIG_BYTES)
+    except _FileProblem as problem:
+        reason = {
+            "unreadable": f"cannot read: {problem.strerror}",
+            "directory": "cannot read: Is a directory (give the config file itself)",
+            "special": "cannot read: not a regular file (a FIFO, device or socket)",
+            "too_large": f"the file is larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MiB: not a config",
+        }[problem.kind]
+        raise ConfigError([f"{path}: {reason}"]) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
