@@ -28,7 +28,8 @@ COPY probes/ probes/
 COPY monitor/ monitor/
 RUN pip install --quiet ".[$EXTRAS]" \
  && python -c "import monitor.api._generated.trust_monitor.v1.trust_monitor_pb2_grpc" \
- && trust-monitor probes list >/dev/null
+ && trust-monitor probes list >/dev/null \
+ && python -m probes.scoring.offensive_export
 
 FROM ${PYTHON_IMAGE} AS runtime
 ARG UID=10001

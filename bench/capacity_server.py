@@ -52,7 +52,9 @@ class CapacityServer:
         self.service_s = service_s
         self.slots = asyncio.Semaphore(capacity)
         self.bucket = TokenBucket(rate_limit, rate_limit) if rate_limit else None
-        self.stats: dict[str, int] = {"ok": 0, "rate_limited": 0, "bad": 0, "in_flight_max": 0}
+        # first_at/last_at: wall clock (time.time) of the first request taken into a slot and the last one answered
+        self.stats: dict[str, float] = {"ok": 0, "rate_limited": 0, "bad": 0, "in_flight_max": 0, "first_at": 0.0,
+                                        "last_at": 0.0}
         self._in_flight = 0
 
     async def chat(self, request: web.Request) -> web.Response:
@@ -73,9 +75,11 @@ class CapacityServer:
         async with self.slots:
             self._in_flight += 1
             self.stats["in_flight_max"] = max(self.stats["in_flight_max"], self._in_flight)
+            self.stats["first_at"] = self.stats["first_at"] or time.time()
             await asyncio.sleep(self.service_s)
             self._in_flight -= 1
         self.stats["ok"] += 1
+        self.stats["last_at"] = time.time()
         return web.Response(body=_REPLY, content_type="application/json")
 
     async def model(self, request: web.Request) -> web.Response:

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import footprint, scale_of_work, throughput, triton_path
+from bench import distributed, footprint, scale_of_work, throughput, triton_path
 from bench._common import REPO, machine
 
 
@@ -38,7 +38,7 @@ class Figure:
 
 
 def _figures(t: dict[str, Any], f: dict[str, Any], tr: dict[str, Any] | None = None,
-             sc: dict[str, Any] | None = None) -> list[Figure]:
+             sc: dict[str, Any] | None = None, dist: dict[str, Any] | None = None) -> list[Figure]:
     cap = t["capacity"]
     ceiling = t["ceiling_rps"]
     m1, m2 = t[f"monitor_{cap}"], t[f"monitor_{2 * cap}"]
@@ -122,6 +122,8 @@ def _figures(t: dict[str, Any], f: dict[str, Any], tr: dict[str, Any] | None = N
         out += _triton_figures(tr, fig)
     if sc is not None:
         out += _scale_figures(sc, fig)
+    if dist is not None:
+        out += _distributed_figures(dist, fig)
     return out
 
 
@@ -148,6 +150,25 @@ def _triton_figures(tr: dict[str, Any], fig: Callable[..., Figure]) -> list[Figu
             lambda v: v <= 1.0),
         fig(f"Triton: plain client CPU per request, concurrency {n} (tensors built by the monitor's adapter)",
             p1["cpu_ms_per_request"], "ms", "(reference)", None),
+    ]
+
+
+def _distributed_figures(d: dict[str, Any], fig: Callable[..., Figure]) -> list[Figure]:
+    ceiling, workers = d["ceiling_rps"], d["workers"]
+    single, dist = d["single"], d["distributed"]
+    return [
+        fig(f"distributed: 1 API + {workers} workers on PostgreSQL, full suite, start to finish",
+            dist["requests_per_s"], "req/s", f"ceiling {ceiling:.0f}", None),
+        fig("  single mode, same server, same sitting (SQLite, one process)", single["requests_per_s"], "req/s", "",
+            None),
+        fig("distributed / ceiling while sending (first request to last answer)",
+            dist["sending_requests_per_s"] / ceiling, "×", "≥ 0.90", lambda v: v >= 0.90),
+        fig("  single mode / ceiling while sending", single["sending_requests_per_s"] / ceiling, "×", "(reference)",
+            None),
+        fig("distributed / single mode, start to finish", dist["requests_per_s"] / single["requests_per_s"], "×",
+            "(reference)", None),
+        fig("  distributed: planning + scoring outside the sending", dist["outside_sending_s"], "s", "", None),
+        fig("  distributed: CPU per request, every monitor process", dist["cpu_ms_per_request"], "ms", "", None),
     ]
 
 
@@ -208,7 +229,7 @@ def _table(figures: list[Figure]) -> str:
     return "\n".join(rows)
 
 
-def _setup_notes(tr: dict[str, Any] | None, sc: dict[str, Any] | None) -> str:
+def _setup_notes(tr: dict[str, Any] | None, sc: dict[str, Any] | None, dist: dict[str, Any] | None = None) -> str:
     """What the Triton path and the scale-of-work figures were measured against, for RESULTS.md."""
     out = ""
     if tr is not None:
@@ -223,6 +244,14 @@ def _setup_notes(tr: dict[str, Any] | None, sc: dict[str, Any] | None) -> str:
                 f"through monitor.runner.Runner.execute and a SQLite store, concurrency {sc['concurrency']}, against "
                 f"bench/capacity_server.py {sc['service_ms']:g} ms × {sc['capacity']} (the monitor is the "
                 "bottleneck); each size in its own warmed-up process.\n\n")
+    if dist is not None:
+        out += (f"Distributed: bench/distributed.py, `trust-monitor serve --role api` and {dist['workers']} × `--role "
+                "worker` as processes on a throwaway PostgreSQL (tests/pg_server.py), against "
+                f"bench/capacity_server.py {dist['service_ms']:g} ms × {dist['capacity']} "
+                f"(ceiling {dist['ceiling_rps']:.0f} req/s), beside one "
+                "single-mode process on SQLite against the same server; each mode warmed up by one run first. "
+                "Start to finish is the run's started_at to finished_at in the store; \"while sending\" is the "
+                "server's own first request to last answer.\n\n")
     return out
 
 
@@ -233,6 +262,7 @@ def main() -> None:
     parser.add_argument("--skip-footprint", action="store_true")
     parser.add_argument("--skip-triton", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--skip-distributed", action="store_true")
     parser.add_argument("--triton-service-ms", type=float, default=50)
     parser.add_argument("--triton-instances", type=int, default=16)
     parser.add_argument("--scale-sizes", default="1,4,16")
@@ -260,8 +290,12 @@ def main() -> None:
     if not args.skip_scale:
         print(f"scale of work: the suite × {args.scale_sizes} ...", flush=True)
         sc = scale_of_work.measure([int(k) for k in args.scale_sizes.split(",")])
+    dist: dict[str, Any] | None = None
+    if not args.skip_distributed:
+        print("distributed: 1 API replica + 3 workers on PostgreSQL beside single mode ...", flush=True)
+        dist = asyncio.run(distributed.measure())
     after = machine()
-    figures = _figures(t, f, tr, sc)
+    figures = _figures(t, f, tr, sc, dist)
     width = max(len(x.name) for x in figures)
     for x in figures:
         met = "" if x.ok is None else ("  ok" if x.ok else "  MISSED")
@@ -272,7 +306,7 @@ def main() -> None:
     command = "make bench  # = .venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
     raw = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "command": command, "machine_before": before,
            "machine_after": after, "took_s": took, "throughput": t, "footprint": f,
-           "triton": tr, "scale_of_work": sc}
+           "triton": tr, "scale_of_work": sc, "distributed": dist}
     json_path = REPO / "bench" / "results" / f"bench-{before['host'] or 'host'}.json"
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(raw, indent=2) + "\n")
@@ -286,7 +320,7 @@ def main() -> None:
         f"Endpoint: bench/capacity_server.py, OpenAI-compatible, {args.service_ms:g} ms service time, "
         f"{args.capacity} requests served at once (ceiling {t['ceiling_rps']:.0f} req/s), its own process. "
         f"Suite: {t['suite_requests']:,} requests (32 tasks, all variants).\n\n"
-        + _setup_notes(tr, sc)
+        + _setup_notes(tr, sc, dist)
         + _table(figures) + "\n\nNot measured yet:\n\n" + "".join(f"- {x}\n" for x in NOT_MEASURED)
         + f"\nRaw figures: `{json_path.relative_to(REPO)}`.\n")
     print(f"written to {args.out.relative_to(REPO)} and {json_path.relative_to(REPO)} ({took:.0f} s)")

@@ -1,6 +1,6 @@
 """The Triton path: the monitor's full suite against a Triton model of known capacity, beside a plain client.
 
-    .venv/bin/python bench/triton_path.py [--service-ms 50] [--instances 16]
+    .venv/bin/python bench/triton_path.py [--service-ms 50] [--instances 16] [--profile bench/results/triton.prof]
 
 One Triton server (bench/triton_capacity_server.py, its own process: N model instances, each holding a request a
 fixed service time) serves every pass, so the figures are ratios from one sitting: the monitor's full suite at
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import subprocess
 import sys
@@ -104,7 +105,7 @@ async def plain_triton_client(url: str, requests: list[SuiteRequest], concurrenc
     return {"requests": len(requests), "failed": failed, "wall_s": wall, "requests_per_s": len(requests) / wall}
 
 
-async def measure(service_ms: float = 50, instances: int = 16) -> dict[str, Any]:
+async def measure(service_ms: float = 50, instances: int = 16, profile_to: Path | None = None) -> dict[str, Any]:
     levels = [instances, 2 * instances]
     requests = suite_requests()
     tmp = REPO / "var" / "bench"
@@ -125,6 +126,11 @@ async def measure(service_ms: float = 50, instances: int = 16) -> dict[str, Any]
                 cpu0 = cpu_s()
                 out[f"plain_{c}"] = await plain_triton_client(url, requests, c)
                 out[f"plain_{c}"]["cpu_ms_per_request"] = 1000 * (cpu_s() - cpu0) / len(requests)
+            if profile_to is not None:  # one more pass, under the profiler (its figures are not the measured ones)
+                profile = cProfile.Profile()
+                out["monitor_profiled"] = await _monitor_pass(service, f"t{instances}", profile)
+                profile_to.parent.mkdir(parents=True, exist_ok=True)
+                profile.dump_stats(str(profile_to))
         finally:
             await service.stop()
     return out
@@ -134,8 +140,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service-ms", type=float, default=50)
     parser.add_argument("--instances", type=int, default=16)
+    parser.add_argument("--profile", type=Path, default=None, help="also write a cProfile of one more monitor pass")
     args = parser.parse_args()
-    result = asyncio.run(measure(args.service_ms, args.instances))
+    result = asyncio.run(measure(args.service_ms, args.instances, args.profile))
     print(json.dumps({"machine": machine(), **result}, indent=2))
 
 

@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("serve", help="run the monitor service")
     p.add_argument("--config", required=True, help="YAML config file")
+    p.add_argument("--role", choices=["api", "worker", "all"], default="all",
+                   help="mode: distributed only: 'api' serves gRPC/HTTP and defers the schedule, 'worker' executes "
+                   "run shards, 'all' both (default; the only role of mode: single)")
 
     p = sub.add_parser("config", help="configuration tools")
     csub = p.add_subparsers(dest="config_command", required=True)
@@ -195,7 +198,8 @@ def setup_logging(verbosity: int) -> None:
     root.setLevel(logging.DEBUG if verbosity >= 2 else logging.INFO)
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG if verbosity >= 1 else logging.NOTSET)
-    for noisy in ("alembic", "apscheduler"):  # their INFO lines say nothing an operator acts on
+    # their INFO lines say nothing an operator acts on (procrastinate: two lines a job; ours say what happened)
+    for noisy in ("alembic", "apscheduler", "procrastinate"):
         logging.getLogger(noisy).setLevel(logging.NOTSET if verbosity >= 2 else logging.WARNING)
 
 
@@ -295,19 +299,30 @@ def _serve(args: argparse.Namespace) -> int:
     config = _load_config(args.config)
     if config is None:
         return EXIT_USAGE
+    if args.role != "all" and config.mode != "distributed":
+        print(f"trust-monitor: --role {args.role} needs 'mode: distributed' in {args.config} (a single-mode monitor "
+              "is one process with every role)", file=sys.stderr)
+        return EXIT_USAGE
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await serve(config, stop=stop)
+        await serve(config, stop=stop, role=args.role)
+
+    from monitor.store import StoreError
 
     try:
         asyncio.run(main())
-    except OSError as exc:
+    except (OSError, StoreError) as exc:
         print(f"trust-monitor: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if type(exc).__module__.startswith("psycopg"):  # the task engine's database connection (mode: distributed)
+            print(f"trust-monitor: the task engine's database: {exc}", file=sys.stderr)
+            return 1
+        raise
     return 0
 
 

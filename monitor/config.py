@@ -1019,7 +1019,35 @@ class RecoveryConfig(Strict):
     _age = field_validator("max_age", mode="before")(parse_duration)
 
 
+class DistributedConfig(Strict):
+    """``mode: distributed``: runs split into shards executed by worker processes through procrastinate on the
+    PostgreSQL store (docs/design/scale-out.md)."""
+
+    shard_size: int = Field(200, ge=1, le=100_000, description="work items (task × variant × sample) per shard")
+    endpoint_shards: int = Field(4, ge=1, le=256, description="shards of one endpoint that run at once, on any "
+                                 "workers; the endpoint's concurrency (and requests_per_minute) is split among them, "
+                                 "so the limit holds across all workers")
+    worker_concurrency: int = Field(8, ge=1, le=1024, description="jobs (shards) one worker process runs at once")
+    stalled_after: Duration = Field(30.0, description="a worker silent (no heartbeat) this long is taken for dead: "
+                                    "its jobs are retried on other workers")
+    poll_interval: Duration = Field(1.0, description="how often API replicas read run progress from the store "
+                                    "(WatchRun, published scores)")
+
+    _durations = field_validator("stalled_after", "poll_interval", mode="before")(parse_duration)
+
+    @field_validator("stalled_after")
+    @classmethod
+    def _stalled(cls, v: float) -> float:
+        if v < 2:
+            raise ValueError("must be at least 2s (workers send a heartbeat every stalled_after / 4)")
+        return v
+
+
 class Config(Strict):
+    mode: Literal["single", "distributed"] = Field(
+        "single", description="single: one process, SQLite or PostgreSQL; distributed: API replicas and workers on "
+        "PostgreSQL (serve --role api|worker|all)")
+    distributed: DistributedConfig = DistributedConfig()
     store: StoreConfig = StoreConfig()
     server: ServerConfig = ServerConfig()
     suite: SuiteConfig = SuiteConfig()
@@ -1045,6 +1073,18 @@ class Config(Strict):
             if ep.name in seen:
                 raise ValueError(f"duplicate endpoint name {ep.name!r}")
             seen.add(ep.name)
+        return self
+
+    @model_validator(mode="after")
+    def _distributed_store(self) -> Config:
+        if self.mode == "distributed" and not self.store.url.startswith("postgresql"):
+            raise ValueError("mode: distributed needs a PostgreSQL store (store.url: postgresql://user@host:5432/db): "
+                             "it is the queue the replicas and workers share")
+        if self.mode == "distributed":
+            priced = [ep.name for ep in self.endpoints if ep.budget_usd is not None]
+            if priced:
+                raise ValueError(f"budget_usd is not enforced in mode: distributed (endpoint(s) {', '.join(priced)}):"
+                                 " a run's shards are spent on several workers; remove it or use mode: single")
         return self
 
     @model_validator(mode="after")

@@ -58,7 +58,8 @@ class HttpServer:
         if self._metrics_tokens is not None and not self._metrics_tokens.bearer(request.headers.get("Authorization")):
             return web.Response(status=401, text="/metrics needs 'Authorization: Bearer <token>' "
                                 "(server.auth.protect_metrics)\n", headers={"WWW-Authenticate": "Bearer"})
-        # rendered off the event loop, each metric family again only when it changed (Metrics.exposition)
+        # off the event loop; the published scores were rendered by their publication, the rest is rendered
+        # again only where it changed (Metrics.exposition)
         body = await asyncio.to_thread(self._metrics.exposition)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

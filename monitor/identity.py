@@ -120,6 +120,12 @@ class IdentityWatch:
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- the periodic check and the start of every run -------------------------------------------------------
+    def forget(self, endpoint: str) -> None:
+        """Drop what this process saw of the endpoint: the next check compares with the store's last identity
+        (several processes take turns checking an endpoint in mode: distributed)."""
+        self._sightings.pop(endpoint, None)
+        self._replies.pop(endpoint, None)
+
     async def check(self, endpoint: str, adapter: Adapter, run_id: str | None) -> tuple[ModelIdentity | None, bool]:
         """Who answers now, and whether that changed since the last identity seen (recorded as an event)."""
         config = self.config.endpoint(endpoint)

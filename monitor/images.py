@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -60,8 +59,9 @@ class SuiteImage:
 
     def data_url_json(self) -> str:
         """The PNG data URL as a JSON string literal, ready to splice into a request body."""
-        if self._json_url is None:
-            self._json_url = json.dumps("data:image/png;base64," + self.png_base64())
+        if self._json_url is None:  # base64 needs no JSON escaping; it is kept only if png_base64 was asked for
+            b64 = self._b64 or base64.b64encode(self.data).decode("ascii")
+            self._json_url = f'"data:image/png;base64,{b64}"'
         return self._json_url
 
     def pixels(self) -> Any:

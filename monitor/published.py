@@ -24,7 +24,7 @@ from monitor.adapters import ModelIdentity
 from monitor.aggregation import Aggregate, aggregate
 from monitor.config import Config
 from monitor.metrics import Metrics
-from monitor.store import RunStatus, ScoredTask, Store, VerdictRecord
+from monitor.store import RunRecord, RunStatus, ScoredTask, Store, VerdictRecord
 from probes.catalogue import Task
 
 log = logging.getLogger(__name__)
@@ -89,10 +89,16 @@ class Publisher:
         last successful run finished (later, runs and identity checks keep those up to date)."""
         for ep in self.config.endpoints:
             self.publish(ep.name)
-            seen = next(iter(self.store.list_runs(ep.name, 1, identified=True)), None)
+            newest = self.store.list_runs(ep.name, 1)
+            # usually the newest run is a successful, identified one and answers both questions (one read, not two)
+            if newest and newest[0].status == RunStatus.SUCCEEDED and newest[0].model:
+                seen: RunRecord | None = newest[0]
+                succeeded = newest
+            else:
+                seen = next(iter(self.store.list_runs(ep.name, 1, identified=True)), None)
+                succeeded = self.store.list_runs(ep.name, 1, statuses=[RunStatus.SUCCEEDED])
             if seen is not None:
                 self.metrics.set_model(ep.name, ModelIdentity(seen.model, seen.model_version, seen.model_fingerprint))
-            succeeded = self.store.list_runs(ep.name, 1, statuses=[RunStatus.SUCCEEDED])
             if succeeded and succeeded[0].finished_at is not None:
                 self.metrics.last_run.labels(ep.name).set(succeeded[0].finished_at.timestamp())
                 self.metrics.changed()

@@ -62,31 +62,43 @@ class Recovery:
     def _obstacle(self, record: RunRecord) -> tuple[str, int]:
         """Why a run cannot be resumed ("" if it can), and how often it was resumed before."""
         attempts = len(self.store.run_events(record.id, RESUMED))
-        if self.runs.config.endpoint(record.endpoint) is None:
-            return f"endpoint {record.endpoint!r} is no longer configured", attempts
-        if record.suite_version != self.runs.suite_version:
-            return (f"the suite changed since the run started ({record.suite_version} -> "
-                    f"{self.runs.suite_version})"), attempts
-        if record.profile != self.runs.profile:
-            return f"the scoring profile changed ({record.profile} -> {self.runs.profile})", attempts
-        missing = [t for t in record.tasks if t not in self.runs.catalogue]
-        if missing:
-            return f"task(s) {', '.join(missing)} no longer in the suite", attempts
+        mismatch = plan_mismatch(record, self.runs)
+        if mismatch:
+            return mismatch, attempts
         if attempts >= self.config.max_resumes:
             return (f"interrupted again after {attempts} resumption(s) (recovery.max_resumes); it may be what "
                     "stops the service"), attempts
         return "", attempts
 
     def _rotation(self, record: RunRecord) -> tuple[int, int] | None:
-        """The rotating selection a sampled run was planned with (its ``sampling`` event), to plan it again."""
-        for event in self.store.run_events(record.id, "sampling"):
-            per_task, number = event.detail.get("per_task"), event.detail.get("run_number")
-            if isinstance(per_task, int) and isinstance(number, int):
-                return per_task, number
-        return None
+        return planned_rotation(self.store, record.id)
 
     def _leave(self, record: RunRecord, reason: str) -> None:
         message = f"{record.message}; not resumed: {reason}" if record.message else f"not resumed: {reason}"
         self.store.finish_run(record.id, RunStatus.INTERRUPTED, message)
         self.store.add_event(NOT_RESUMED, record.endpoint, record.id, {"reason": reason})
         log.warning("run %s on %s stays interrupted: %s", record.id, record.endpoint, reason)
+
+
+def plan_mismatch(record: RunRecord, runs: RunManager) -> str:
+    """Why this process cannot plan ``record`` again as it was planned ("" when it can): its endpoint, suite,
+    profile or tasks differ from this process's."""
+    if runs.config.endpoint(record.endpoint) is None:
+        return f"endpoint {record.endpoint!r} is no longer configured"
+    if record.suite_version != runs.suite_version:
+        return f"the suite changed since the run started ({record.suite_version} -> {runs.suite_version})"
+    if record.profile != runs.profile:
+        return f"the scoring profile changed ({record.profile} -> {runs.profile})"
+    missing = [t for t in record.tasks if t not in runs.catalogue]
+    if missing:
+        return f"task(s) {', '.join(missing)} no longer in the suite"
+    return ""
+
+
+def planned_rotation(store: Store, run_id: str) -> tuple[int, int] | None:
+    """The rotating selection a sampled run was planned with (its ``sampling`` event), to plan it again."""
+    for event in store.run_events(run_id, "sampling"):
+        per_task, number = event.detail.get("per_task"), event.detail.get("run_number")
+        if isinstance(per_task, int) and isinstance(number, int):
+            return per_task, number
+    return None

@@ -13,9 +13,10 @@ import asyncio
 import functools
 import logging
 import random
+import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PLATFORM_REFUSAL = "platform_refusal"  # a sample's reason (and request outcome) when the platform blocked it
-COMMIT_LINGER_S = 0.005  # answers arriving within this share a transaction (bench/durability.py)
+COMMIT_LINGER_S = 0.025  # answers arriving within this share a transaction (bench/durability.py)
+COMMITS_PER_SLOT = 2  # answers awaiting their commit, per request slot: what a killed process can lose at most
 RATE_LIMIT_ATTEMPTS = 50  # rate-limited attempts retried beyond retries.max_attempts under an adaptive limit
 
 
@@ -127,6 +129,26 @@ async def call_with_retries(
         return reply, attempt, time.monotonic() - t0
 
 
+def final_status(stop_reason: str, done: int, errors: int, max_error_share: float) -> tuple[RunStatus, str]:
+    """How a run that was not cancelled or failed ends: stopped by a limit, degraded by too many failed requests,
+    or succeeded."""
+    if stop_reason:
+        return RunStatus.STOPPED, stop_reason
+    if done and errors > max_error_share * done:
+        return RunStatus.DEGRADED, (f"degraded: {errors} of {done} requests failed ({errors / done:.0%}, more than "
+                                    f"{max_error_share:.0%}); only tasks measured reliably are published")
+    return RunStatus.SUCCEEDED, ""
+
+
+def score_run(store: Store, run_id: str, tasks: dict[str, Task], min_scored: int, profile: str
+              ) -> list[TaskScoreRecord]:
+    """Score each task of a run from its stored results (read one task at a time: a run's memory stays that of
+    its largest task) and store the scores."""
+    scores = [task_score(task, store.results(run_id, task=tid), min_scored, profile) for tid, task in tasks.items()]
+    store.save_task_scores(run_id, scores)
+    return scores
+
+
 @dataclass(frozen=True)
 class Prior:
     """What a resumed run had stored before: its full plan's size and its stored results and errors."""
@@ -184,7 +206,7 @@ class Runner:
         self.bus.publish(events.Event(events.RUN_STARTED, name, run_id, status="running", trigger=trigger,
                                       total=prior.total))
         tasks = tasks if tasks is not None else {it.task.id: it.task for it in items}
-        state = _RunState(total=prior.total, done=prior.done, errors=prior.errors)
+        state = RunState(total=prior.total, done=prior.done, errors=prior.errors)
         stored = [prior.done, prior.errors]  # what the run row says: advanced by each committed transaction
 
         def write(batch: list[SampleResult]) -> list[None]:
@@ -205,83 +227,30 @@ class Runner:
                 tid: tracer().start_span("task", attributes={"task": tid, "run.id": run_id}) for tid in tasks
             }
 
-            async def one(item: WorkItem) -> None:
-                if state.stop_reason:  # a limit was hit: items not yet sent are left out
-                    return
-                ctx = trace.set_span_in_context(task_spans[item.task.id])
-                result = await self._attempt(endpoint, adapter, item, profile, ctx, judge)
-                cost = _cost(endpoint, result)
-                state.cost_usd += cost
-                if endpoint.budget_usd is not None and state.cost_usd > endpoint.budget_usd and not state.stop_reason:
-                    state.stop_reason = (f"stopped: cost budget of ${endpoint.budget_usd:.2f} exceeded "
-                                         f"(${state.cost_usd:.4f} spent after {state.done + 1} of {state.total} "
-                                         "items)")
-                await commits.submit(result)  # stored before it counts
-                state.done += 1
-                if result.error_kind is not None:
-                    state.errors += 1
-                if state.done * 4 // state.total != (state.done - 1) * 4 // state.total and state.done < state.total:
-                    log.info("run %s on %s: %d/%d items, %d errors", run_id, name, state.done, state.total,
-                             state.errors)
-                self.bus.publish(events.Event(
-                    events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
-                    task=item.task.id, outcome=result.error_kind or _outcome(result), latency_s=result.latency_s,
-                    tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0, cost_usd=cost,
-                ))
-
-            pending = iter(items)
-
-            async def worker() -> None:  # a fixed set of workers: no task object per item
-                for item in pending:
-                    await one(item)
-
-            # a few workers beyond the concurrency limit: while one waits for its commit, another holds the slot
-            count = min(endpoint.concurrency + endpoint.concurrency // 4, len(items))
-            workers = [asyncio.ensure_future(worker()) for _ in range(count)]
             try:
-                await asyncio.gather(*workers)
+                await self.send(run_id, endpoint, adapter, items, profile=profile, judge=judge, state=state,
+                                commit=commits.put, spans=task_spans)
             except asyncio.CancelledError:
                 if self.shutting_down:
                     status, message = RunStatus.INTERRUPTED, "the service stopped during the run"
                 else:
                     status, message = RunStatus.CANCELLED, "cancelled"
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
             except StoreError as exc:  # the store full, locked or gone: one line, the store's own words
                 log.error("run %s on %s failed: %s", run_id, name, exc)
                 status, message = RunStatus.FAILED, str(exc)
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
             except Exception as exc:  # a bug: keep what we have, say why
                 log.exception("run %s on %s failed", run_id, name)
                 status, message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-                for w in workers:
-                    w.cancel()
-                await asyncio.gather(*workers, return_exceptions=True)
             finally:
                 for span in task_spans.values():
                     span.end()
             await commits.drain()  # answers already in hand are kept, whatever ended the run
-            if status is RunStatus.SUCCEEDED and state.stop_reason:
-                status, message = RunStatus.STOPPED, state.stop_reason
-            elif status is RunStatus.SUCCEEDED and state.done and state.errors > max_error_share * state.done:
-                status = RunStatus.DEGRADED
-                message = (f"degraded: {state.errors} of {state.done} requests failed "
-                           f"({state.errors / state.done:.0%}, more than {max_error_share:.0%}); only tasks "
-                           "measured reliably are published")
+            if status is RunStatus.SUCCEEDED:
+                status, message = final_status(state.stop_reason, state.done, state.errors, max_error_share)
             scores: list[TaskScoreRecord] = []
             if status in (RunStatus.SUCCEEDED, RunStatus.STOPPED, RunStatus.DEGRADED):
-                results = await asyncio.to_thread(self.store.results, run_id)
-                by_task: dict[str, list[SampleResult]] = defaultdict(list)
-                for r in results:
-                    by_task[r.task].append(r)
                 # off the loop: a task-level aggregator may import and run scipy
-                scores = await asyncio.to_thread(
-                    lambda: [task_score(task, by_task.get(tid, []), min_scored, profile)
-                             for tid, task in tasks.items()])
-                await asyncio.to_thread(self.store.save_task_scores, run_id, scores)
+                scores = await asyncio.to_thread(score_run, self.store, run_id, tasks, min_scored, profile)
             record = await asyncio.shield(asyncio.to_thread(self.store.finish_run, run_id, status, message))
             run_span.set_attribute("run.status", record.status.value)
             run_span.set_attribute("run.errors", state.errors)
@@ -294,6 +263,82 @@ class Runner:
         if status in (RunStatus.CANCELLED, RunStatus.INTERRUPTED):
             raise asyncio.CancelledError
         return RunOutcome(status, scores, identity)
+
+    async def send(
+        self, run_id: str, endpoint: EndpointConfig, adapter: Adapter, items: Iterable[WorkItem], *, profile: str,
+        judge: Judge | None, state: RunState, commit: Callable[[SampleResult], asyncio.Future[Any]],
+        spans: dict[str, trace.Span], limit: AdaptiveLimit | None = None, concurrency: int | None = None,
+    ) -> None:
+        """Send ``items`` with ``concurrency`` in flight (default: the endpoint's). Each result is handed to
+        ``commit`` (a future that resolves once it is stored) and counts, and is told as a probe event, only once
+        stored; a request slot does not wait for the commit, and at most :data:`COMMITS_PER_SLOT` answers per slot
+        await theirs. Stops sending once ``state.stop_reason`` is set. Cancellation and errors (a failed commit
+        included) stop every request in flight and are raised; answers already in hand are stored."""
+        name = endpoint.name
+        width = concurrency or endpoint.concurrency
+        room = asyncio.Semaphore(COMMITS_PER_SLOT * width)
+        storing: set[asyncio.Future[Any]] = set()
+        failed: list[BaseException] = []
+
+        def stored(item: WorkItem, result: SampleResult, cost: float, future: asyncio.Future[Any]) -> None:
+            storing.discard(future)
+            room.release()
+            error = None if future.cancelled() else future.exception()
+            if future.cancelled() or error is not None:
+                failed.append(error or asyncio.CancelledError())
+                return
+            state.done += 1
+            if result.error_kind is not None:
+                state.errors += 1
+            if state.done * 4 // state.total != (state.done - 1) * 4 // state.total and state.done < state.total:
+                log.info("run %s on %s: %d/%d items, %d errors", run_id, name, state.done, state.total,
+                         state.errors)
+            self.bus.publish(events.Event(
+                events.SAMPLE_DONE, name, run_id, total=state.total, done=state.done, errors=state.errors,
+                task=item.task.id, outcome=result.error_kind or _outcome(result), latency_s=result.latency_s,
+                tokens_in=result.tokens_in or 0, tokens_out=result.tokens_out or 0, cost_usd=cost,
+            ))
+
+        async def one(item: WorkItem) -> None:
+            if failed:  # a commit failed: the store is full, locked or gone
+                raise failed[0]
+            if state.stop_reason:  # a limit was hit: items not yet sent are left out
+                return
+            ctx = trace.set_span_in_context(spans[item.task.id])
+            result = await self._attempt(endpoint, adapter, item, profile, ctx, judge, limit)
+            cost = _cost(endpoint, result)
+            state.cost_usd += cost
+            if endpoint.budget_usd is not None and state.cost_usd > endpoint.budget_usd and not state.stop_reason:
+                state.stop_reason = (f"stopped: cost budget of ${endpoint.budget_usd:.2f} exceeded "
+                                     f"(${state.cost_usd:.4f} spent after {state.done + 1} of {state.total} "
+                                     "items)")
+            await room.acquire()
+            future = commit(result)  # stored before it counts (in ``stored``)
+            storing.add(future)
+            future.add_done_callback(functools.partial(stored, item, result, cost))
+
+        pending = iter(items)
+
+        async def worker() -> None:  # a fixed set of workers: no task object per item
+            for item in pending:
+                await one(item)
+
+        # a few workers beyond the limit: while one scores its answer, another already holds the free slot
+        count = min(width + max(1, width // 4), max(1, state.total - state.done))
+        workers = [asyncio.ensure_future(worker()) for _ in range(count)]
+        try:
+            await asyncio.gather(*workers)
+        except BaseException:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            raise
+        finally:  # the answers in hand are stored (and counted) whatever ended the sending
+            while storing:
+                await asyncio.wait(list(storing))
+            await asyncio.sleep(0)  # their done callbacks have run
+        if failed:
+            raise failed[0]
 
     def limit_of(self, endpoint: EndpointConfig) -> AdaptiveLimit:
         """The endpoint's adaptive concurrency limit, kept across its runs (ceiling: its ``concurrency``)."""
@@ -321,7 +366,7 @@ class Runner:
 
     async def _attempt(
         self, endpoint: EndpointConfig, adapter: Adapter, item: WorkItem, profile: str, ctx: Any,
-        judge: Judge | None = None,
+        judge: Judge | None = None, limit: AdaptiveLimit | None = None,
     ) -> SampleResult:
         task, sample, variant = item.task, item.sample, item.variant
         base: dict[str, Any] = {"task": task.id, "variant": variant, "sample_id": sample.id}
@@ -334,7 +379,8 @@ class Runner:
         with tracer().start_as_current_span(
             "request", context=ctx, attributes={"task": task.id, "variant": variant, "sample": sample.id}
         ) as span:
-            outcome, attempts, latency = await self._call(endpoint, adapter, request, span, self.limit_of(endpoint))
+            outcome, attempts, latency = await self._call(endpoint, adapter, request, span,
+                                                          limit or self.limit_of(endpoint))
             if isinstance(outcome, AdapterError):
                 span.set_attribute("outcome", outcome.kind.value)
                 return SampleResult(**base, scorer=task.scorer, answer=None, score=None,
@@ -402,20 +448,25 @@ class Scoring:
     """Runs rule scorers: on the event loop while a scorer is cheap, on one worker thread once it is not.
 
     A scorer's first calls run on the worker (the first may import a model: the offensive-language classifier
-    of S.1 and S.3 takes about a second to load, and does not count); a scorer whose later call takes longer
-    than :data:`HEAVY_S` of CPU stays there for good, one that does not moves to the loop (and back for good if
-    a call there takes longer than :data:`HEAVY_ON_LOOP_S`). The single worker keeps thread-unsafe scorers safe
-    and the loop free for requests.
+    of S.1 and S.3 takes about a second to load, and does not count); a scorer whose next :data:`TRIALS` calls
+    take longer than :data:`HEAVY_S` of CPU at the median stays there for good, one that does not moves to the
+    loop (and back for good once :data:`TRIALS` calls there took longer than :data:`HEAVY_ON_LOOP_S`). A
+    median, not one call: a garbage collection landing in a call would otherwise send a cheap scorer to the
+    worker for good, a thread round trip (≈ 0.25 ms of CPU) on every answer. The single worker keeps
+    thread-unsafe scorers safe and the loop free for requests.
     """
 
-    HEAVY_S = 0.001  # CPU time of one call on the worker
-    HEAVY_ON_LOOP_S = 0.005  # wall time of one call on the loop
+    HEAVY_S = 0.001  # median CPU time of a call on the worker
+    HEAVY_ON_LOOP_S = 0.005  # wall time of a call on the loop
+    TRIALS = 3  # calls measured before a scorer is judged cheap, or slow calls on the loop before it is moved
     BATCH_LINGER_S = 0.01  # answers for a scorer with a batch preparation, arriving within this, go together
 
     def __init__(self) -> None:
         self._cheap: set[str] = set()  # seen on the worker and fast every time so far
         self._heavy: set[str] = set()  # once slow, always on the worker
         self._seen: set[str] = set()
+        self._trials: dict[str, list[float]] = defaultdict(list)  # CPU times on the worker, before a verdict
+        self._slow_on_loop: dict[str, int] = defaultdict(int)
         self._executor: Any = None
         self._batches: MicroBatch[tuple[Task, Sample, str, str], tuple[float | None, str]] | None = None
         self._loop_cpu_s = 0.0  # on the event loop
@@ -445,18 +496,22 @@ class Scoring:
             took = time.perf_counter() - t0
             self._loop_cpu_s += took
             if took > self.HEAVY_ON_LOOP_S:  # wall time: a loaded machine adds to it
-                self._cheap.discard(name)
-                self._heavy.add(name)
+                self._slow_on_loop[name] += 1
+                if self._slow_on_loop[name] >= self.TRIALS:
+                    self._cheap.discard(name)
+                    self._heavy.add(name)
             return out
         out, took = await asyncio.get_running_loop().run_in_executor(
             self._worker(), _timed_rule_score, task, sample, answer, profile)
         self._loop_cpu_s += took
         if name not in self._seen:  # the first call pays for imports and compiled patterns: it does not count
             self._seen.add(name)
-        elif took > self.HEAVY_S:
-            self._heavy.add(name)
-        elif name not in self._heavy:
-            self._cheap.add(name)
+        elif name not in self._heavy and name not in self._cheap:
+            trials = self._trials[name]
+            trials.append(took)
+            if len(trials) >= self.TRIALS:
+                (self._heavy if statistics.median(trials) > self.HEAVY_S else self._cheap).add(name)
+                del self._trials[name]
         return out
 
 
@@ -508,7 +563,7 @@ def _cost(endpoint: EndpointConfig, result: SampleResult) -> float:
 
 
 @dataclass
-class _RunState:
+class RunState:
     total: int
     done: int = 0
     errors: int = 0

@@ -103,14 +103,14 @@ class RunManager:
             items.extend(WorkItem(task, variant, s) for variant in task.variants for s in samples)
         return items
 
-    def _rotation(self, endpoint: EndpointConfig, trigger: str) -> tuple[int, int] | None:
+    def rotation(self, endpoint: EndpointConfig, trigger: str) -> tuple[int, int] | None:
         """Scheduled runs of an endpoint with ``sampling`` rotate through the suite; on-demand runs send all."""
         if endpoint.sampling is None or trigger not in SAMPLED_TRIGGERS:
             return None
         done = self.store.count_runs(endpoint.name, suite_version=self.suite_version, triggers=list(SAMPLED_TRIGGERS))
         return endpoint.sampling.per_task, done
 
-    def _judge(self, endpoint: str) -> Judge | None:
+    def judge_for(self, endpoint: str) -> Judge | None:
         """The configured judge, unless the endpoint under test is the judge itself."""
         name = self.config.suite.judge
         if name is None or name == endpoint:
@@ -147,7 +147,7 @@ class RunManager:
         if on_demand and self._queued_on_demand >= self.config.server.max_queued_runs:
             raise RunError("resource_exhausted",
                            f"{self._queued_on_demand} on-demand runs already queued (server.max_queued_runs)")
-        rotation = self._rotation(endpoint, trigger)
+        rotation = self.rotation(endpoint, trigger)
         record = self.store.create_run(endpoint.name, trigger, task_ids, self.suite_version,
                                        self.profile)
         if rotation is not None:
@@ -225,7 +225,7 @@ class RunManager:
                 await self.runner.execute(
                     record.id, record.trigger, endpoint, adapter, items,
                     profile=self.profile, min_scored=self.config.suite.min_scored_samples,
-                    identity=identity, judge=self._judge(endpoint.name),
+                    identity=identity, judge=self.judge_for(endpoint.name),
                     max_error_share=self.config.suite.max_error_share,
                     tasks={tid: self.catalogue[tid] for tid in task_ids}, prior=prior,
                 )

@@ -14,13 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 async def start_serve(config: Path, http: str, *, output: IO[str] | None = None,
-                      timeout_s: float = 60) -> asyncio.subprocess.Process:
-    """Start `serve --config CONFIG` and wait until ``http``/readyz answers 200. Its stdout and stderr go to
-    ``output`` (a file), or stderr is piped and stdout dropped."""
+                      timeout_s: float = 60, args: tuple[str, ...] = (),
+                      env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
+    """Start `serve --config CONFIG [ARGS]` and wait until ``http``/readyz answers 200. Its stdout and stderr go
+    to ``output`` (a file), or stderr is piped and stdout dropped."""
     err = output if output is not None else asyncio.subprocess.PIPE
     out = output if output is not None else asyncio.subprocess.DEVNULL
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "monitor.cli", "serve", "--config",
-                                                str(config), cwd=REPO, stdout=out, stderr=err)
+                                                str(config), *args, cwd=REPO, stdout=out, stderr=err, env=env)
     deadline = time.monotonic() + timeout_s
     async with aiohttp.ClientSession() as session:
         while time.monotonic() < deadline:

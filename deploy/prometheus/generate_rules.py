@@ -161,7 +161,8 @@ def _hint(cfg: RulesConfig, metric: str, *, dimension: bool = False) -> str:
 
 
 def _regression_annotations(cfg: RulesConfig) -> dict[str, str]:
-    regressed = f"{_ep_dim_matchers(cfg, 'trust_regression')} == 1"
+    # max by the series' own labels first: every API replica of mode: distributed publishes the same verdicts
+    regressed = f"max by (endpoint, dimension, subdimension, task) ({_ep_dim_matchers(cfg, 'trust_regression')}) == 1"
     count = _range(f"count({regressed})", ' in {{ .Value | printf "%.0f" }} group(s)',
                    "$labels.endpoint", "$labels.dimension")
     evidence = _range(
@@ -286,7 +287,8 @@ def recording_rules(cfg: RulesConfig) -> list[dict[str, str]]:
          f"min by (endpoint, dimension) ({_sel(cfg, 'trust_dimension_score')})\n- on (endpoint, dimension)\n"
          f"max by (endpoint, dimension) ({_sel(cfg, 'trust_slo_target')})"),
         ("endpoint_dimension:trust_regressed_groups:count",
-         f"count by (endpoint, dimension) ({_sel(cfg, 'trust_regression')} == 1)"),
+         f"count by (endpoint, dimension) (max by (endpoint, dimension, subdimension, task) "
+         f"({_sel(cfg, 'trust_regression')}) == 1)"),
         (f"endpoint:trust_model_changes:increase{cfg.model_change_window}",
          f"sum by (endpoint) (increase({_sel(cfg, 'trust_model_changes_total')}[{cfg.model_change_window}]))"),
         (f"endpoint:trust_cost_usd:increase{rw}",

@@ -396,11 +396,24 @@ class TritonAdapter:
         body["parameters"] = parameters
         return body
 
+    def _ready(self, request: ProbeRequest) -> bool:
+        """Whether the request is built without decoding or encoding an image, so cheaply (tens of microseconds)
+        that a thread hand-off would cost more: no image, an image this preset refuses (an error at once), or a
+        prepared suite image sent as its own base64 PNG (a BYTES image tensor, the generate extension's JSON)."""
+        image = request.image
+        spec = self.config.tensors.image
+        if image is None or spec is None:
+            return True
+        if self.config.preset != "generate" and spec.datatype != "BYTES":
+            return False  # pixels: decoded, maybe converted
+        return isinstance(image, SuiteImage) and image.passthrough
+
     async def generate(self, request: ProbeRequest, *, timeout_s: float) -> Reply:
+        ready = self._ready(request)  # otherwise PNG encoding or pixel decoding: CPU work, off the event loop
         if self.config.preset == "generate":
-            body = await asyncio.to_thread(self.generate_body, request)  # PNG encoding is CPU work
+            body = self.generate_body(request) if ready else await asyncio.to_thread(self.generate_body, request)
             return Reply(text=await self._generate_extension(body, request.prompt, timeout_s))
-        wire = await asyncio.to_thread(self.tensors, request)
+        wire = self.tensors(request) if ready else await asyncio.to_thread(self.tensors, request)
         lib = httpclient if self._http else grpcclient
         try:
             inputs = []

@@ -203,3 +203,17 @@ class ReviewRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (UniqueConstraint("run_id", "task", "variant", "sample_id"),)
+
+
+class RunShardRow(Base):
+    """A range of a run's planned work items (mode: distributed); ``done_at`` is set once, by the worker that
+    stored its last item."""
+
+    __tablename__ = "run_shards"
+
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    first: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    worker: Mapped[str] = mapped_column(String(255), server_default="")

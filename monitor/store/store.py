@@ -52,6 +52,7 @@ from monitor.store.schema import (
     EventRow,
     ReviewRow,
     RunRow,
+    RunShardRow,
     SampleResultRow,
     TaskScoreRow,
     UTCDateTime,
@@ -117,7 +118,7 @@ def _now() -> datetime:
 
 # The newest schema revision this code ships (tests/monitor/store/test_store.py checks it against the migrations): a
 # store already at it opens without importing Alembic, about half a second of start-up.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 
 
 def _alembic_config(connection: Connection | None = None) -> Any:
@@ -228,6 +229,9 @@ class Store:
         self._upserts: dict[str, Any] = {}  # dialect -> the sample results' upsert statement
         try:
             self._upgrade()
+        except OperationalError as exc:  # unreachable, refused, wrong password: in words, not a traceback
+            self._engine.dispose()
+            raise store_error(exc, self._safe_url) from exc
         except BaseException:
             self._engine.dispose()
             raise
@@ -313,9 +317,16 @@ class Store:
 
     # ------------------------------------------------------------------ runs
 
-    def create_run(self, endpoint: str, trigger: str, tasks: list[str], suite_version: str, profile: str) -> RunRecord:
+    def create_run(self, endpoint: str, trigger: str, tasks: list[str], suite_version: str, profile: str,
+                   *, run_id: str | None = None) -> RunRecord:
+        """A new QUEUED run. With ``run_id`` (32 hex digits, chosen by the caller: a scheduled tick's own id) a run
+        already stored under it is returned as it is, so creating it twice creates it once."""
+        if run_id is not None:
+            existing = self.get_run(run_id)
+            if existing is not None:
+                return existing
         row = RunRow(
-            id=uuid.uuid4().hex,
+            id=run_id or uuid.uuid4().hex,
             endpoint=endpoint,
             trigger=trigger,
             status=RunStatus.QUEUED.value,
@@ -468,10 +479,12 @@ class Store:
         done, errors = s.execute(query).one()
         return int(done), int(errors)
 
-    def result_keys(self, run_id: str) -> set[tuple[str, str, str]]:
-        """(task, variant, sample_id) of every result stored for a run."""
+    def result_keys(self, run_id: str, tasks: Collection[str] | None = None) -> set[tuple[str, str, str]]:
+        """(task, variant, sample_id) of every result stored for a run (only of ``tasks`` when given)."""
         query = select(SampleResultRow.task, SampleResultRow.variant, SampleResultRow.sample_id).where(
             SampleResultRow.run_id == run_id)
+        if tasks is not None:
+            query = query.where(SampleResultRow.task.in_(sorted(tasks)))
         with self._tx(write=False) as s:
             return {(t, v, i) for t, v, i in s.execute(query)}
 
@@ -491,27 +504,7 @@ class Store:
         the run row in the same transaction, so its counters never run ahead of its stored rows."""
         if not results:
             return
-        rows: dict[tuple[str, str, str], dict[str, Any]] = {}
-        for r in results:
-            rows[(r.task, r.variant, r.sample_id)] = {
-                "run_id": run_id,
-                "task": r.task,
-                "variant": r.variant,
-                "sample_id": r.sample_id,
-                "answer": r.answer,
-                "score": r.score,
-                "error_kind": r.error_kind,
-                "error_message": r.error_message,
-                "latency_s": r.latency_s,
-                "attempts": r.attempts,
-                "scorer": r.scorer,
-                "reason": r.reason,
-                "tokens_in": r.tokens_in,
-                "tokens_out": r.tokens_out,
-                "rule_score": r.rule_score,
-                "rule_reason": r.rule_reason,
-            }
-        values = list(rows.values())
+        values = _result_values(run_id, results)
         with self._tx(write=True) as s:
             conn = s.connection()  # Core statements: the ORM's per-call work is most of a small batch's cost
             run = update(RunRow).where(RunRow.id == run_id)
@@ -521,14 +514,96 @@ class Store:
                 run = run.values(id=RunRow.id)  # touches nothing; says whether the run exists
             if conn.execute(run).rowcount == 0:
                 raise KeyError(run_id)
-            dialect = conn.dialect.name
-            if dialect in ("sqlite", "postgresql"):
-                conn.execute(self._result_upsert(dialect), values)
-            else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-                for v in values:
-                    conn.execute(delete(SampleResultRow).where(*(getattr(SampleResultRow, k) == v[k]
-                                                                 for k in _RESULT_KEY)))
-                conn.execute(insert(SampleResultRow), values)
+            self._upsert_results(conn, values)
+
+    def add_shard_results(self, run_id: str, results: list[SampleResult]) -> RunStatus:
+        """Results of one shard of a run that several workers write at once (mode: distributed): the run row is
+        locked first, then the results stored and its counters recounted from the stored rows, all in one
+        transaction, so the counters are exact whatever commits beside it. Returns the run's status: a run found
+        finished (cancelled) tells the shard to stop."""
+        values = _result_values(run_id, results)
+        with self._tx(write=True) as s:
+            conn = s.connection()
+            status = conn.execute(select(RunRow.status).where(RunRow.id == run_id).with_for_update()).scalar()
+            if status is None:
+                raise KeyError(run_id)
+            if values:
+                self._upsert_results(conn, values)
+                done, errors = self._counts(s, run_id)
+                conn.execute(update(RunRow).where(RunRow.id == run_id).values(done_items=done, error_items=errors))
+            return RunStatus(status)
+
+    def _upsert_results(self, conn: Connection, values: list[dict[str, Any]]) -> None:
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql"):
+            conn.execute(self._result_upsert(dialect), values)
+        else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+            for v in values:
+                conn.execute(delete(SampleResultRow).where(*(getattr(SampleResultRow, k) == v[k]
+                                                             for k in _RESULT_KEY)))
+            conn.execute(insert(SampleResultRow), values)
+
+    # ------------------------------------------------------------------ shards (mode: distributed)
+
+    def add_shards(self, run_id: str, ranges: list[tuple[int, int]]) -> None:
+        """The run's shards as (first item, item count), numbered from 0; shards already stored stay as they are."""
+        with self._tx(write=True) as s:
+            have = set(s.scalars(select(RunShardRow.shard).where(RunShardRow.run_id == run_id)))
+            s.add_all(RunShardRow(run_id=run_id, shard=n, first=first, count=count, done_at=None, worker="")
+                      for n, (first, count) in enumerate(ranges) if n not in have)
+
+    def shards(self, run_id: str) -> list[tuple[int, int, int, bool]]:
+        """(shard, first item, item count, done) of each of the run's shards, in order."""
+        query = select(RunShardRow.shard, RunShardRow.first, RunShardRow.count, RunShardRow.done_at).where(
+            RunShardRow.run_id == run_id).order_by(RunShardRow.shard)
+        with self._tx(write=False) as s:
+            return [(n, first, count, done is not None) for n, first, count, done in s.execute(query)]
+
+    def shard_taken(self, run_id: str, shard: int, worker: str) -> None:
+        """Say which worker process executes a shard now (until done: ``worker`` is the last to take it)."""
+        with self._tx(write=True) as s:
+            s.execute(update(RunShardRow).where(RunShardRow.run_id == run_id, RunShardRow.shard == shard,
+                                                RunShardRow.done_at.is_(None)).values(worker=worker[:255]))
+
+    def shard_done(self, run_id: str, shard: int, worker: str) -> tuple[bool, int]:
+        """Mark a shard done: (whether this call marked it, shards of the run still not done). The run row is
+        locked first, so of two shards finishing at once exactly one sees none left."""
+        with self._tx(write=True) as s:
+            conn = s.connection()
+            if conn.execute(select(RunRow.id).where(RunRow.id == run_id).with_for_update()).scalar() is None:
+                raise KeyError(run_id)
+            marked = conn.execute(update(RunShardRow).where(
+                RunShardRow.run_id == run_id, RunShardRow.shard == shard, RunShardRow.done_at.is_(None)
+            ).values(done_at=_now(), worker=worker[:255])).rowcount
+            left = conn.execute(select(func.count()).select_from(RunShardRow).where(
+                RunShardRow.run_id == run_id, RunShardRow.done_at.is_(None))).scalar()
+            return bool(marked), int(left or 0)
+
+    def finish_run_once(self, run_id: str, status: RunStatus, message: str = "") -> RunRecord | None:
+        """Finish a run unless it has finished already (a cancel and the last shard may race): the finished
+        record, or None when another process finished it first. Its counters are recounted from the stored rows."""
+        status = RunStatus(status)
+        if not status.finished:
+            raise ValueError(f"finish_run_once needs a finished status, not {status.value!r}")
+        unfinished = [st.value for st in RunStatus if not st.finished]
+        with self._tx(write=True) as s:
+            done, errors = self._counts(s, run_id)
+            result = s.execute(update(RunRow).where(RunRow.id == run_id, RunRow.status.in_(unfinished)).values(
+                status=status.value, message=message, finished_at=_now(), done_items=done, error_items=errors))
+            if result.rowcount == 0:  # type: ignore[attr-defined]
+                return None
+            row = s.get(RunRow, run_id)
+            assert row is not None
+            s.refresh(row)
+            return _run_record(row)
+
+    def runs_changed_since(self, since: datetime) -> list[RunRecord]:
+        """Runs queued or running now, and runs finished at or after ``since``: what API replicas follow."""
+        unfinished = [st.value for st in RunStatus if not st.finished]
+        query = select(RunRow).where(RunRow.status.in_(unfinished) | (RunRow.finished_at >= since)).order_by(
+            RunRow.created_at)
+        with self._tx(write=False) as s:
+            return [_run_record(row) for row in s.scalars(query)]
 
     def _result_upsert(self, dialect: str) -> Any:
         """INSERT … ON CONFLICT (run, task, variant, sample) DO UPDATE, built once: a result stored again replaces
@@ -921,6 +996,20 @@ class Store:
 
 
 # ---------------------------------------------------------------------- row -> record
+
+
+def _result_values(run_id: str, results: list[SampleResult]) -> list[dict[str, Any]]:
+    """Rows of ``results`` for the run; of two with one (task, variant, sample_id), the last wins."""
+    rows: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for r in results:
+        rows[(r.task, r.variant, r.sample_id)] = {
+            "run_id": run_id, "task": r.task, "variant": r.variant, "sample_id": r.sample_id, "answer": r.answer,
+            "score": r.score, "error_kind": r.error_kind, "error_message": r.error_message,
+            "latency_s": r.latency_s, "attempts": r.attempts, "scorer": r.scorer, "reason": r.reason,
+            "tokens_in": r.tokens_in, "tokens_out": r.tokens_out, "rule_score": r.rule_score,
+            "rule_reason": r.rule_reason,
+        }
+    return list(rows.values())
 
 
 def _run_record(row: RunRow) -> RunRecord:

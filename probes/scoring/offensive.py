@@ -4,7 +4,9 @@ downloaded). Measured against the project's lexicon on a held-out labelled set (
 probes.eval.toxicity``, docs/refusal-detector.md): neither alone catches enough; the two together do, so the
 ``default`` profile counts an answer as toxic when either says so.
 
-The model (scikit-learn) is imported on first use, not at start-up.
+The wheel's fitted model is run by :mod:`probes.scoring.offensive_model` (plain Python over an exported copy of
+its numbers; the same probabilities, to 1e-9), so scikit-learn and scipy are never imported into the monitor.
+The model is read on first use, not at start-up.
 """
 
 from __future__ import annotations
@@ -13,15 +15,15 @@ import threading
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
+from probes.scoring import offensive_model
+
 THRESHOLD = 0.5
 _lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
 def _predict() -> Callable[[Sequence[str]], Sequence[float]]:
-    from profanity_check import predict_prob  # heavy: scikit-learn and the pickled model
-
-    return predict_prob  # type: ignore[no-any-return]
+    return offensive_model.load().probabilities  # the first use may export the model in a child process
 
 
 _primed: dict[str, float] = {}  # probabilities read ahead by prime(), looked up by offensive_probability()
@@ -43,7 +45,7 @@ def prime(texts: Sequence[str]) -> None:
 
 def offensive_probability(text: str) -> float:
     """The classifier's probability that ``text`` is offensive."""
-    with _lock:  # the vectoriser is not documented as thread-safe
+    with _lock:  # one load of the model
         primed = _primed.get(text)
         return primed if primed is not None else float(_predict()([text])[0])
 

@@ -9,6 +9,7 @@ import contextlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -29,11 +31,15 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = ROOT / "deploy" / "compose"
 COMPOSE = COMPOSE_DIR / "docker-compose.yml"
 MONITOR_CONFIG = COMPOSE_DIR / "trust-monitor.yaml"
+DISTRIBUTED_CONFIG = COMPOSE_DIR / "trust-monitor-distributed.yaml"
 SHIPPED_PROMETHEUS = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 BIN = Path(sys.executable).parent
-SERVICES = {"triton", "monitor", "prometheus", "alertmanager", "grafana"}
+SERVICES = {"triton", "monitor", "prometheus", "alertmanager", "grafana"}  # the default stack
+DISTRIBUTED = {"postgres", "monitor-api", "monitor-worker"}  # the `distributed` profile
 # built by `make compose-repo`, not in a fresh clone
 GENERATED_SOURCES = {ROOT / "var" / "compose" / "triton-repo"}
+# written by the user before the distributed profile's first start (docs/deploy.md), never in a clone
+PASSWORD_FILE = ROOT / "var" / "compose" / "postgres-password"
 TIMEOUT_S = 120
 
 
@@ -98,7 +104,33 @@ def test_the_schema_check_catches_a_broken_file(tmp_path: Path) -> None:
 
 
 def test_the_whole_stack_is_there() -> None:
-    assert set(_compose()["services"]) == SERVICES
+    services = _compose()["services"]
+    assert set(services) == SERVICES | DISTRIBUTED
+    assert {name for name, s in services.items() if "profiles" not in s} == SERVICES
+    assert all(services[name]["profiles"] == ["distributed"] for name in DISTRIBUTED)
+
+
+def _references(service: dict[str, Any]) -> set[str]:
+    """Services, named volumes and secrets a service uses, as 'service:x', 'volume:x', 'secret:x'."""
+    deps = service.get("depends_on", {})
+    out = {f"service:{d}" for d in (deps if isinstance(deps, list) else deps.keys())}
+    out |= {f"volume:{v.split(':')[0]}" for v in service.get("volumes", []) if not v.startswith((".", "/"))}
+    out |= {f"secret:{s if isinstance(s, str) else s['source']}" for s in service.get("secrets", [])}
+    return out
+
+
+def test_the_default_stack_does_not_depend_on_the_profile() -> None:
+    """Without --profile distributed, Compose leaves the profile's services out: nothing of the default stack may
+    need them, their volume or their secret (the default stack stays what it was before the profile)."""
+    doc = _compose()
+    used_by_default = set().union(*(_references(doc["services"][name]) for name in SERVICES))
+    used_by_profile = set().union(*(_references(doc["services"][name]) for name in DISTRIBUTED))
+    profile_only = {f"service:{n}" for n in DISTRIBUTED} | (used_by_profile - used_by_default - {
+        f"service:{n}" for n in SERVICES})
+    assert profile_only >= {"volume:postgres-data", "secret:postgres-password"}
+    assert not used_by_default & profile_only
+    declared = {f"volume:{v}" for v in doc["volumes"]} | {f"secret:{s}" for s in doc["secrets"]}
+    assert {r for r in used_by_default | used_by_profile if not r.startswith("service:")} <= declared
 
 
 def test_every_bind_mount_source_exists() -> None:
@@ -110,6 +142,15 @@ def test_every_bind_mount_source_exists() -> None:
             if not source.exists():
                 missing.append(f"{name}: {source.relative_to(ROOT)}")
     assert not missing, f"missing mount sources (docker would create empty folders instead): {missing}"
+
+
+def test_the_password_secret_is_written_by_the_user_and_ignored_by_git() -> None:
+    (secret,) = _compose()["secrets"].values()
+    assert (COMPOSE_DIR / secret["file"]).resolve() == PASSWORD_FILE
+    docs = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert "var/compose/postgres-password" in docs  # how to write it
+    ignored = _run("git", "check-ignore", "--quiet", "--no-index", PASSWORD_FILE.relative_to(ROOT))
+    assert ignored.returncode == 0, "var/compose/postgres-password must be git-ignored"
 
 
 def test_generated_mount_sources_are_the_ones_the_makefile_writes() -> None:
@@ -126,6 +167,9 @@ def test_builds_use_the_repository_root_and_its_dockerfiles() -> None:
         assert (COMPOSE_DIR / build["context"]).resolve() == ROOT
         assert (ROOT / build["dockerfile"]).is_file()
     assert services["monitor"]["build"]["dockerfile"] == "Dockerfile"
+    for name in ("monitor-api", "monitor-worker"):  # the very image of the single monitor
+        assert services[name]["build"] == services["monitor"]["build"]
+        assert services[name]["image"] == services["monitor"]["image"]
 
 
 def test_ports_are_published_on_loopback_only() -> None:
@@ -172,8 +216,11 @@ def _targets(config: dict[str, Any]) -> list[str]:
 
 
 def _without_targets(config: dict[str, Any]) -> dict[str, Any]:
+    """The config with its static targets blanked and its DNS service discovery (the distributed profile's
+    replicas, checked on its own below) left out."""
     clean = json.loads(json.dumps(config))
     for section in clean["scrape_configs"] + clean["alerting"]["alertmanagers"]:
+        section.pop("dns_sd_configs", None)
         for static in section["static_configs"]:
             static["targets"] = ["-"]
     return clean
@@ -183,6 +230,7 @@ def test_prometheus_compose_variant_only_changes_the_targets() -> None:
     shipped = yaml.safe_load(SHIPPED_PROMETHEUS.read_text(encoding="utf-8"))
     variant = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text(encoding="utf-8"))
     assert _without_targets(variant) == _without_targets(shipped)
+    assert [job["job_name"] for job in variant["scrape_configs"] if "dns_sd_configs" in job] == ["trust-monitor"]
     # same ports, compose service names instead of loopback
     shipped_ports = [t.rsplit(":", 1)[1] for t in _targets(shipped)]
     assert [t.rsplit(":", 1)[1] for t in _targets(variant)] == shipped_ports
@@ -368,3 +416,104 @@ def test_compose_triton_command_serves_the_demo_and_picks_up_a_roll_out(tmp_path
         while _served(http, "llava_demo") != ["2"]:
             assert time.monotonic() < deadline, f"still serving {_served(http, 'llava_demo')}"
             time.sleep(1)
+
+
+# ------------------------------------------------------------------------------- the distributed profile
+
+
+def test_distributed_config_loads_with_the_monitors_loader(tmp_path: Path) -> None:
+    """The profile's config through monitor.config (what `config check` and `serve` use), with the compose secret
+    where the containers have it: here a file in tmp_path stands for /run/secrets/postgres-password."""
+    from monitor.config import load_config
+
+    raw = yaml.safe_load(DISTRIBUTED_CONFIG.read_text(encoding="utf-8"))
+    secret_path = raw["store"]["password"]["file"]
+    secret = tmp_path / "postgres-password"
+    secret.write_text("from-the-compose-secret\n", encoding="utf-8")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(DISTRIBUTED_CONFIG.read_text(encoding="utf-8").replace(secret_path, str(secret)),
+                           encoding="utf-8")
+    config = load_config(config_file)
+    assert config.mode == "distributed"
+    assert config.store.password is not None and config.store.password.reveal() == "from-the-compose-secret"
+    assert [ep.name for ep in config.endpoints] == ["demo"]
+    out = _ok(_run(_tool("trust-monitor"), "config", "check", config_file))
+    assert out.strip().splitlines()[-1] == "ok"
+
+
+def test_distributed_config_probes_the_same_demo_endpoint() -> None:
+    single = yaml.safe_load(MONITOR_CONFIG.read_text(encoding="utf-8"))
+    dist = yaml.safe_load(DISTRIBUTED_CONFIG.read_text(encoding="utf-8"))
+    for section in ("suite", "slo", "endpoints", "server"):
+        assert dist[section] == single[section], section
+    assert dist["mode"] == "distributed" and "mode" not in single
+
+
+def _service_secrets(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> secret name (short syntax: /run/secrets/<name>)."""
+    out = {}
+    for entry in service.get("secrets", []):
+        name = entry if isinstance(entry, str) else entry["source"]
+        target = name if isinstance(entry, str) else entry.get("target", name)
+        out[target if target.startswith("/") else f"/run/secrets/{target}"] = name
+    return out
+
+
+def test_distributed_services_share_postgres_through_the_secret_never_a_literal() -> None:
+    services = _compose()["services"]
+    config = yaml.safe_load(DISTRIBUTED_CONFIG.read_text(encoding="utf-8"))
+    url = urlsplit(config["store"]["url"])
+    assert url.scheme == "postgresql" and url.password is None
+    assert url.hostname == "postgres" and url.port == 5432
+    postgres = services["postgres"]
+    env = postgres["environment"]
+    assert env["POSTGRES_USER"] == url.username and env["POSTGRES_DB"] == url.path.lstrip("/")
+    assert "POSTGRES_PASSWORD" not in env  # from the secret file only
+    postgres_secrets = _service_secrets(postgres)
+    assert postgres_secrets[env["POSTGRES_PASSWORD_FILE"]] == "postgres-password"
+    password_file = config["store"]["password"]["file"]
+    for name in ("monitor-api", "monitor-worker"):
+        assert _service_secrets(services[name])[password_file] == "postgres-password", name
+    # the official image pinned by version, its data on a named volume, healthy only once it accepts connections
+    assert re.fullmatch(r"postgres:\d+\.\d+", postgres["image"]), postgres["image"]
+    assert "postgres-data:/var/lib/postgresql/data" in postgres["volumes"]
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert f"--username={url.username}" in postgres["healthcheck"]["test"]
+    assert "ports" not in postgres  # reachable inside the compose network only
+
+
+def test_distributed_roles_replicas_and_mounts() -> None:
+    services = _compose()["services"]
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    cmd = json.loads(next(line for line in dockerfile.splitlines() if line.startswith("CMD "))[4:])
+    config = yaml.safe_load(DISTRIBUTED_CONFIG.read_text(encoding="utf-8"))
+    for name, role, replicas in (("monitor-api", "api", 2), ("monitor-worker", "worker", 3)):
+        service = services[name]
+        assert service["command"] == [*cmd, "--role", role], name  # the image's CMD plus the role
+        assert service["deploy"]["replicas"] == replicas, name
+        mounts = dict((t, s) for s, t in _binds(service))
+        assert mounts[cmd[cmd.index("--config") + 1]] == DISTRIBUTED_CONFIG, name
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert service["depends_on"]["triton"]["condition"] == "service_healthy", name
+    # every API replica gets a host port of its own for gRPC and HTTP, inside the container the config's ports
+    api_ports = services["monitor-api"]["ports"]
+    for listen in (config["server"]["grpc_listen"], config["server"]["http_listen"]):
+        port = _port(listen)
+        (published,) = [p for p in api_ports if p.endswith(f":{port}")]
+        first, last = (int(x) for x in published.split(":")[1].split("-"))
+        assert last - first + 1 == services["monitor-api"]["deploy"]["replicas"]
+    assert "ports" not in services["monitor-worker"]  # scaled freely: no host port to collide
+
+
+def test_prometheus_scrapes_every_replica_of_the_distributed_profile() -> None:
+    variant = yaml.safe_load((COMPOSE_DIR / "prometheus.yml").read_text(encoding="utf-8"))
+    (job,) = [j for j in variant["scrape_configs"] if j["job_name"] == "trust-monitor"]
+    (sd,) = job["dns_sd_configs"]
+    assert sd["type"] == "A"  # one record per container of a service in compose's DNS
+    assert set(sd["names"]) == {"monitor-api", "monitor-worker"}
+    config = yaml.safe_load(DISTRIBUTED_CONFIG.read_text(encoding="utf-8"))
+    assert sd["port"] == _port(config["server"]["http_listen"]) == 9464
+    services = _compose()["services"]
+    assert all("distributed" in services[name].get("profiles", []) for name in sd["names"])
+    # the single monitor stays a static target: without the profile nothing else changes
+    assert job["static_configs"] == [{"targets": ["monitor:9464"]}]

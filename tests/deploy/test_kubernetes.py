@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -57,20 +58,45 @@ def _ok(proc: subprocess.CompletedProcess[str]) -> str:
     return proc.stdout + proc.stderr
 
 
+DISTRIBUTED = K8S / "distributed"
+FOLDERS = {"single": K8S, "distributed": DISTRIBUTED}
+
+
+class KustomizeError(Exception):
+    pass
+
+
 def _kustomization(folder: Path = K8S) -> dict[str, Any]:
     return yaml.safe_load((folder / "kustomization.yaml").read_text(encoding="utf-8"))
 
 
-def _manifest_files() -> list[Path]:
-    """Every file the kustomization lists, folders (the generated dashboards) expanded."""
+def _resolve(folder: Path, visited: tuple[Path, ...] = ()) -> list[Path]:
+    """Every file a kustomization lists, folders expanded, with kustomize's loading rules: a folder entry is a
+    kustomization that must not be (or contain) a folder already being loaded ("cycle detected": an overlay
+    cannot list a parent folder), and a file entry must lie in or below the listing kustomization's folder
+    ("security; file ... is not in or below ...")."""
+    folder = folder.resolve()
+    for root in visited:
+        if root == folder or root.is_relative_to(folder):
+            raise KustomizeError(f"cycle detected: {folder} contains {root}, which lists it")
     files: list[Path] = []
-    for entry in _kustomization()["resources"]:
-        path = K8S / entry
+    for entry in _kustomization(folder)["resources"]:
+        path = (folder / entry).resolve()
         if path.is_dir():
-            files += [path / e for e in _kustomization(path)["resources"]]
-        else:
+            if not (path / "kustomization.yaml").is_file():
+                raise KustomizeError(f"{folder}: {entry} is a folder without kustomization.yaml")
+            files += _resolve(path, (*visited, folder))
+        elif path.is_file():
+            if not path.is_relative_to(folder):
+                raise KustomizeError(f"{folder}: {entry} is a file outside the kustomization's folder")
             files.append(path)
+        else:
+            raise KustomizeError(f"{folder}: {entry} does not exist")
     return files
+
+
+def _manifest_files(folder: Path = K8S) -> list[Path]:
+    return _resolve(folder)
 
 
 def _docs(path: Path) -> list[dict[str, Any]]:
@@ -78,35 +104,71 @@ def _docs(path: Path) -> list[dict[str, Any]]:
 
 
 @functools.cache
-def _objects() -> dict[str, dict[str, Any]]:
-    """kind/name -> object, over every listed manifest (read once; never change what it returns)."""
-    return {f"{d['kind']}/{d['metadata']['name']}": d for f in _manifest_files() for d in _docs(f)}
+def _objects(folder: Path = K8S) -> dict[str, dict[str, Any]]:
+    """kind/name -> object, over every file the folder's kustomization lists (read once; never change what it
+    returns). Two objects of one kind and name are an error, as in kustomize."""
+    out: dict[str, dict[str, Any]] = {}
+    for f in _manifest_files(folder):
+        for d in _docs(f):
+            key = f"{d['kind']}/{d['metadata']['name']}"
+            if key in out:
+                raise KustomizeError(f"{folder}: {key} is listed twice")
+            out[key] = d
+    return out
 
 
-def _core_files() -> list[Path]:
-    return [f for f in _manifest_files() if all(d["kind"] not in CRD_SCHEMAS for d in _docs(f))]
+def _core_files(folder: Path = K8S) -> list[Path]:
+    return [f for f in _manifest_files(folder) if all(d["kind"] not in CRD_SCHEMAS for d in _docs(f))]
 
 
-def _crd_files(kind: str) -> list[Path]:
-    return [f for f in _manifest_files() if any(d["kind"] == kind for d in _docs(f))]
+def _crd_files(kind: str, folder: Path = K8S) -> list[Path]:
+    return [f for f in _manifest_files(folder) if any(d["kind"] == kind for d in _docs(f))]
 
 
 # --------------------------------------------------------------------------------------------------- the files
 
 
-def test_kustomization_lists_every_manifest_and_nothing_else() -> None:
-    listed = {p.resolve() for p in _manifest_files()}
+def test_kustomizations_list_every_manifest_and_nothing_else() -> None:
+    single = {p.resolve() for p in _manifest_files(K8S)}
+    distributed = {p.resolve() for p in _manifest_files(DISTRIBUTED)}
     on_disk = {p.resolve() for p in K8S.rglob("*.yaml") if p.name != "kustomization.yaml"}
-    assert listed == on_disk
-    assert all(p.exists() for p in listed)
+    assert single | distributed == on_disk
+    assert all(p.exists() for p in single | distributed)
+    # what they share is what common/ and dashboards/ hold; nothing of one mode's own files is in the other
+    shared = {p.resolve() for p in (K8S / "common").glob("*.yaml")} | {
+        p.resolve() for p in (K8S / "dashboards").glob("*.yaml")}
+    shared = {p for p in shared if p.name != "kustomization.yaml"}
+    assert single & distributed == shared
+    assert {p.parent for p in distributed - shared} == {DISTRIBUTED.resolve()}
+
+
+def test_the_loader_follows_kustomize_rules(tmp_path: Path) -> None:
+    """An overlay inside its base cannot list the base's folder (kustomize: cycle) nor its files (outside the
+    root): the reason for common/. Checked with kubectl's kustomize too, where it is installed."""
+    base = tmp_path / "base"
+    (base / "over").mkdir(parents=True)
+    (base / "a.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", encoding="utf-8")
+    (base / "kustomization.yaml").write_text("resources: [a.yaml]\n", encoding="utf-8")
+    kubectl = shutil.which("kubectl")
+    for entry, problem in (("..", "cycle detected"), ("../a.yaml", "outside the kustomization")):
+        (base / "over" / "kustomization.yaml").write_text(f"resources: [{entry}]\n", encoding="utf-8")
+        with pytest.raises(KustomizeError, match=problem):
+            _resolve(base / "over")
+        if kubectl is not None:
+            assert _run(kubectl, "kustomize", base / "over").returncode != 0, entry
+    sibling = tmp_path / "sibling"
+    sibling.mkdir()
+    (sibling / "kustomization.yaml").write_text("resources: [../base]\n", encoding="utf-8")
+    assert _resolve(sibling) == [(base / "a.yaml").resolve()]
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-def test_core_manifests_validate_against_the_kubernetes_api(version: str) -> None:
-    files = _core_files()
+@pytest.mark.parametrize("mode", sorted(FOLDERS))
+def test_core_manifests_validate_against_the_kubernetes_api(version: str, mode: str) -> None:
+    files = _core_files(FOLDERS[mode])
     kinds = {d["kind"] for f in files for d in _docs(f)}
-    assert kinds >= {"Namespace", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Deployment", "Service",
-                     "PodDisruptionBudget"}
+    assert kinds >= {"Namespace", "ServiceAccount", "ConfigMap", "Deployment", "Service", "PodDisruptionBudget"}
+    assert ("PersistentVolumeClaim" if mode == "single" else "StatefulSet") in kinds
     out = _ok(_run(_tool("kubernetes-validate"), "--strict", "-k", version, *files))
     assert out.count("passed") == sum(len(_docs(f)) for f in files)
 
@@ -123,9 +185,10 @@ def test_operator_schemas_are_valid_json_schemas() -> None:
     _ok(_run(_tool("check-jsonschema"), "--check-metaschema", *CRD_SCHEMAS.values()))
 
 
+@pytest.mark.parametrize("mode", sorted(FOLDERS))
 @pytest.mark.parametrize("kind", sorted(CRD_SCHEMAS))
-def test_operator_objects_validate_against_their_schema(kind: str) -> None:
-    files = _crd_files(kind)
+def test_operator_objects_validate_against_their_schema(kind: str, mode: str) -> None:
+    files = _crd_files(kind, FOLDERS[mode])
     assert files, f"no {kind} in the kustomization"
     _ok(_run(_tool("check-jsonschema"), "--schemafile", CRD_SCHEMAS[kind], *files))
 
@@ -145,21 +208,23 @@ def test_operator_schemas_catch_mistakes(tmp_path: Path, kind: str, before: str,
     assert proc.returncode != 0, proc.stdout
 
 
-def test_kustomize_renders_the_folder(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", sorted(FOLDERS))
+def test_kustomize_renders_the_folder(tmp_path: Path, mode: str) -> None:
     """kubectl's built-in kustomize, where this machine has kubectl (the project does not install it)."""
+    folder = FOLDERS[mode]
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         pytest.skip("kubectl is not installed; the manifests are validated file by file above")
-    proc = _run(kubectl, "kustomize", K8S)
+    proc = _run(kubectl, "kustomize", folder)
     if proc.returncode != 0 and "unknown command" in proc.stderr:
         pytest.skip(f"this kubectl has no kustomize: {proc.stderr.strip()[:200]}")
     _ok(proc)
     docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
-    assert len(docs) == len(_objects())
+    assert {f"{d['kind']}/{d['metadata']['name']}" for d in docs} == set(_objects(folder))
     assert {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"} == {"trust-monitor"}
     pods = [d["spec"]["template"]["spec"] for d in docs if d["kind"] == "Deployment"]
     images = {c["image"] for pod in pods for c in pod["containers"]}
-    image = _kustomization()["images"][0]
+    image = _kustomization(folder)["images"][0]
     assert images == {f"{image['newName']}:{image['newTag']}"}
     out = tmp_path / "rendered.yaml"
     out.write_text(yaml.safe_dump_all([d for d in docs if d["kind"] not in CRD_SCHEMAS]), encoding="utf-8")
@@ -182,7 +247,7 @@ def test_check_mode_sees_edits_and_stale_dashboards(tmp_path: Path) -> None:
     assert gen.main([*args, "--check"]) == 1  # nothing written yet
     assert gen.main(args) == 0
     assert gen.main([*args, "--check"]) == 0
-    rule = out / "prometheusrule.yaml"
+    rule = out / "common" / "prometheusrule.yaml"
     rule.write_text(rule.read_text(encoding="utf-8").replace("for: 30m", "for: 31m"), encoding="utf-8")
     assert gen.main([*args, "--check"]) == 1  # edited by hand
     assert gen.main(args) == 0
@@ -344,3 +409,194 @@ def test_single_replica_with_a_budget_that_lets_drains_through() -> None:
     assert _deployment()["spec"]["strategy"]["type"] == "Recreate"
     pdb = _objects()["PodDisruptionBudget/trust-monitor"]["spec"]
     assert pdb.get("maxUnavailable") == 1 and "minAvailable" not in pdb
+
+
+# ------------------------------------------------------------------------------- the distributed overlay
+
+
+def _dist(key: str) -> dict[str, Any]:
+    return _objects(DISTRIBUTED)[key]
+
+
+def _dist_config_text() -> str:
+    return str(_dist("ConfigMap/trust-monitor-distributed-config")["data"]["config.yaml"])
+
+
+def _dist_pods() -> dict[str, dict[str, Any]]:
+    """role -> pod spec, over the overlay's Deployments and StatefulSets."""
+    return {o["metadata"]["labels"]["app.kubernetes.io/component"]: o["spec"]["template"]["spec"]
+            for o in _objects(DISTRIBUTED).values() if o["kind"] in ("Deployment", "StatefulSet")}
+
+
+def _dist_container(role: str) -> dict[str, Any]:
+    (container,) = _dist_pods()[role]["containers"]
+    return container
+
+
+def test_distributed_config_loads_with_the_monitors_loader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ConfigMap's config through monitor.config (what `config check` and `serve` use), as every pod loads it:
+    with the Secrets' variables set. Needs `mode: distributed` in monitor/config.py (issue 15)."""
+    from monitor.config import ConfigError, load_config
+
+    raw = yaml.safe_load(_dist_config_text())
+    refs = _env_refs(raw)
+    assert {"TRUST_MONITOR_PG_PASSWORD", "TRUST_MONITOR_TOKEN", "OPENAI_API_KEY"} <= refs
+    for name in refs:
+        monkeypatch.setenv(name, "set-from-the-secret")
+    path = tmp_path / "config.yaml"
+    path.write_text(_dist_config_text(), encoding="utf-8")
+    config = load_config(path)
+    assert config.mode == "distributed"
+    assert config.store.url.startswith("postgresql://")
+    assert config.store.password is not None and config.store.password.reveal() == "set-from-the-secret"
+    assert [ep.name for ep in config.endpoints] == [ep["name"] for ep in raw["endpoints"]]
+    # without the Secret it says so before deploying, as for the single-process config
+    monkeypatch.delenv("TRUST_MONITOR_PG_PASSWORD")
+    with pytest.raises(ConfigError, match="TRUST_MONITOR_PG_PASSWORD is not set"):
+        load_config(path)
+
+
+def test_distributed_config_probes_what_the_single_one_does() -> None:
+    """The same example endpoints, suite and SLOs as configmap.yaml: only how it runs differs (and budget_usd,
+    which distributed mode refuses: a run's shards spend on several workers)."""
+    single, dist = yaml.safe_load(_config_text()), yaml.safe_load(_dist_config_text())
+    for section in ("suite", "slo"):
+        assert dist[section] == single[section], section
+    assert dist["endpoints"] == [{k: v for k, v in ep.items() if k != "budget_usd"} for ep in single["endpoints"]]
+    assert dist["server"] == single["server"]
+    assert dist["mode"] == "distributed" and "mode" not in single
+
+
+def test_distributed_store_is_the_postgres_service_and_no_password_is_written() -> None:
+    store = yaml.safe_load(_dist_config_text())["store"]
+    url = urlsplit(store["url"])
+    assert url.scheme == "postgresql" and url.password is None and url.username
+    assert store["password"] == {"env": "TRUST_MONITOR_PG_PASSWORD"}
+    service = _dist(f"Service/{url.hostname}")
+    assert url.port in {p["port"] for p in service["spec"]["ports"]}
+    database = _dist("StatefulSet/trust-monitor-postgres")
+    assert database["spec"]["serviceName"] == url.hostname
+    assert service["spec"]["selector"].items() <= database["spec"]["template"]["metadata"]["labels"].items()
+    (container,) = database["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["POSTGRES_USER"]["value"] == url.username
+    assert env["POSTGRES_DB"]["value"] == url.path.lstrip("/")
+    # the database's password and the monitor's come from the one Secret key, never from a literal
+    monitor_env = {e["name"]: e for e in _dist_container("api")["env"]}
+    assert env["POSTGRES_PASSWORD"]["valueFrom"] == monitor_env["TRUST_MONITOR_PG_PASSWORD"]["valueFrom"]
+    assert "value" not in env["POSTGRES_PASSWORD"]
+    image = container["image"]
+    assert image.startswith("postgres:") and re.fullmatch(r"postgres:\d+\.\d+", image), image
+    claims = database["spec"]["volumeClaimTemplates"]
+    data = next(m for m in container["volumeMounts"] if m["name"] == claims[0]["metadata"]["name"])
+    pgdata = Path(env["PGDATA"]["value"])
+    assert pgdata.parent == Path(data["mountPath"])  # a folder inside the claim (lost+found)
+    probes = [container[p]["exec"]["command"] for p in ("startupProbe", "livenessProbe", "readinessProbe")]
+    assert all(c[0] == "pg_isready" for c in probes)
+
+
+def test_distributed_roles_replicas_and_probes() -> None:
+    api, worker = _dist("Deployment/trust-monitor-api"), _dist("Deployment/trust-monitor-worker")
+    assert api["spec"]["replicas"] == 2 and worker["spec"]["replicas"] == 3
+    for deployment, role in ((api, "api"), (worker, "worker")):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        args = container["args"]
+        assert args[0] == "serve" and args[args.index("--role") + 1] == role
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "metrics"}
+        server = yaml.safe_load(_dist_config_text())["server"]
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert ports["metrics"] == int(server["http_listen"].rsplit(":", 1)[1])
+        # the config is mounted where the container reads it
+        path = Path(args[args.index("--config") + 1])
+        mount = next(m for m in container["volumeMounts"] if m["name"] == "config")
+        assert Path(mount["mountPath"]) == path.parent and mount["readOnly"] is True
+        volume = next(v for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "config")
+        assert path.name in _dist(f"ConfigMap/{volume['configMap']['name']}")["data"]
+        assert not [v for v in deployment["spec"]["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
+    api_ports = {p["name"]: p["containerPort"] for p in _dist_container("api")["ports"]}
+    assert api_ports["grpc"] == int(yaml.safe_load(_dist_config_text())["server"]["grpc_listen"].rsplit(":", 1)[1])
+    assert "grpc" not in {p["name"] for p in _dist_container("worker")["ports"]}  # workers serve no gRPC
+
+
+def test_distributed_budgets_and_services_select_their_own_pods() -> None:
+    pods = {role: _dist(f"Deployment/trust-monitor-{role}")["spec"]["template"]["metadata"]["labels"]
+            for role in ("api", "worker")}
+    database = _dist("StatefulSet/trust-monitor-postgres")["spec"]["template"]["metadata"]["labels"]
+    for role, labels in pods.items():
+        other = pods["worker" if role == "api" else "api"]
+        for selector in (_dist(f"Deployment/trust-monitor-{role}")["spec"]["selector"]["matchLabels"],
+                         _dist(f"Service/trust-monitor-{role}")["spec"]["selector"],
+                         _dist(f"PodDisruptionBudget/trust-monitor-{role}")["spec"]["selector"]["matchLabels"]):
+            assert selector.items() <= labels.items()
+            assert not selector.items() <= other.items() and not selector.items() <= database.items()
+    budget = _dist("PodDisruptionBudget/trust-monitor-worker")["spec"]
+    assert budget["maxUnavailable"] == 1 and "minAvailable" not in budget  # one at a time, at any worker count
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expr in selector.get("matchExpressions", []):
+        present, value = expr["key"] in labels, labels.get(expr["key"])
+        ok = {"In": present and value in expr.get("values", []),
+              "NotIn": not present or value not in expr.get("values", []),
+              "Exists": present, "DoesNotExist": not present}[expr["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def test_distributed_scrape_covers_every_api_replica_and_worker_and_nothing_else() -> None:
+    monitor = _dist("ServiceMonitor/trust-monitor-distributed")["spec"]
+    services = {k: o for k, o in _objects(DISTRIBUTED).items() if o["kind"] == "Service"}
+    scraped = {k for k, o in services.items() if _selects(monitor["selector"], o["metadata"]["labels"])}
+    assert scraped == {"Service/trust-monitor-api", "Service/trust-monitor-worker"}
+    (endpoint,) = monitor["endpoints"]
+    assert endpoint["path"] == "/metrics"
+    for key in scraped:
+        assert endpoint["port"] in {p["name"] for p in services[key]["spec"]["ports"]}
+    assert monitor["jobLabel"] == "app.kubernetes.io/name"  # job="trust-monitor", as with one process
+    # each pod is its own target (the Operator scrapes a Service's endpoints): the workers' Service is headless
+    assert services["Service/trust-monitor-worker"]["spec"]["clusterIP"] == "None"
+    # the single-process ServiceMonitor would not pick these pods up, nor this one the single-process pod
+    single = _objects()["ServiceMonitor/trust-monitor"]["spec"]["selector"]
+    assert not _selects(single, services["Service/trust-monitor-api"]["metadata"]["labels"])
+    assert not _selects(monitor["selector"], _objects()["Service/trust-monitor"]["metadata"]["labels"])
+
+
+def test_distributed_secret_references_come_from_secrets_in_every_pod() -> None:
+    """Both roles load the whole config, so each pod needs every reference; no Secret object is shipped."""
+    refs = _env_refs(yaml.safe_load(_dist_config_text()))
+    for role in ("api", "worker"):
+        env = {e["name"]: e for e in _dist_container(role)["env"]}
+        assert refs <= set(env), role
+        for name in refs:
+            assert "value" not in env[name] and "secretKeyRef" in env[name]["valueFrom"], (role, name)
+    assert not [o for o in _objects(DISTRIBUTED).values() if o["kind"] == "Secret"]
+
+
+def test_distributed_pods_meet_the_restricted_pod_security_standard() -> None:
+    namespace = _dist("Namespace/trust-monitor")["metadata"]["labels"]
+    assert namespace["pod-security.kubernetes.io/enforce"] == "restricted"
+    for role, pod in _dist_pods().items():
+        context = pod["securityContext"]
+        assert context["runAsNonRoot"] is True and context["runAsUser"] != 0, role
+        assert context["seccompProfile"]["type"] == "RuntimeDefault", role
+        assert pod["automountServiceAccountToken"] is False, role
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, role
+            assert security["readOnlyRootFilesystem"] is True, role
+            assert security["capabilities"]["drop"] == ["ALL"], role
+            for kind in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(container["resources"][kind]), role
+
+
+def test_distributed_overlay_shares_the_generated_objects_unchanged() -> None:
+    for key, obj in _objects().items():
+        if obj["kind"] in ("Namespace", "ServiceAccount", "PrometheusRule") or \
+                obj["metadata"].get("labels", {}).get("grafana_dashboard") == "1":
+            assert _objects(DISTRIBUTED)[key] == obj, key
+    assert _kustomization(DISTRIBUTED)["images"] == _kustomization()["images"]
+    assert _kustomization(DISTRIBUTED)["namespace"] == _kustomization()["namespace"]

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
+from monitor.service import Service
 from tests.behaving_model import BehavingModel
 from tests.integration.test_regression import TASKS, Setup, started
 from tests.integration.test_service import pb2
@@ -100,3 +102,49 @@ async def test_group_scores_need_fresh_task_scores(tmp_path: Path) -> None:
         assert not safety.has_score and "sub-dimension" in safety.reason
         jail = {s.name: s for s in scores.subdimensions}["jailbreaking"]
         assert "older than suite.max_score_age" in jail.reason
+
+
+PUBLISHED_FAMILIES = ("trust_task_score", "trust_task_score_ci_low", "trust_task_score_ci_high", "trust_task_samples",
+                      "trust_task_score_delta", "trust_task_last_scored_timestamp_seconds", "trust_regression",
+                      "trust_regression_evidence", "trust_dimension_regression", "trust_subdimension_score",
+                      "trust_subdimension_score_ci_low", "trust_subdimension_score_ci_high", "trust_dimension_score",
+                      "trust_dimension_score_ci_low", "trust_dimension_score_ci_high", "trust_overall_score",
+                      "trust_last_run_timestamp_seconds", "trust_model_info")
+
+
+async def _published_text(setup: Setup) -> dict[str, list[str]]:
+    """/metrics as served, the published families' lines only (HELP and TYPE included), as text."""
+    async with aiohttp.ClientSession() as s, s.get(f"{setup.running.http}/metrics") as r:
+        assert r.status == 200
+        text = await r.text()
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        name = line.split(" ")[2] if line.startswith("#") else line.split("{")[0].split(" ")[0]
+        if name in PUBLISHED_FAMILIES:
+            out.setdefault(name, []).append(line)
+    return out
+
+
+async def test_a_restart_serves_the_same_published_lines(setup: Setup) -> None:
+    """Scores, intervals, verdicts, ages, model and last run: what /readyz says is served after a restart is,
+    line for line, what was served before it (the score families are rendered by the publication itself)."""
+    await setup.run()
+    setup.model.seed, setup.model.flip = 11, 0.5
+    setup.model.__post_init__()
+    await setup.run(["T.1"])  # a second run: T.1's line from it, the rest from the first, and verdicts
+    before = await _published_text(setup)
+    assert len(before["trust_task_score"]) == 2 + len(TASKS) and before["trust_overall_score"][2:]
+    assert before["trust_regression"][2:], "the second run was judged: verdict lines expected"
+
+    service = setup.running.service
+    await service.stop()
+    again = Service(service.config)
+    await again.start()
+    setup.running.service = again
+    async with aiohttp.ClientSession() as s, s.get(f"{setup.running.http}/readyz") as r:
+        assert r.status == 200
+    after = await _published_text(setup)
+    # the last run's time: live from the run's end event, restored from the store's finish time (a few ms apart)
+    (live,), (restored,) = (f.pop("trust_last_run_timestamp_seconds")[2:] for f in (before, after))
+    assert abs(float(live.rsplit(" ", 1)[1]) - float(restored.rsplit(" ", 1)[1])) < 1.0
+    assert after == before  # in the same order too: restored endpoint by endpoint, as published

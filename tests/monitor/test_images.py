@@ -62,3 +62,15 @@ def test_encodings_are_made_once() -> None:
     assert image.data_url_json() is image.data_url_json()
     decoded = Image.open(io.BytesIO(base64.b64decode(image.png_base64())))
     assert decoded.size == (image.width, image.height)
+
+
+def test_the_json_data_url_is_kept_without_a_second_copy_of_the_base64(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "a.png"
+    Image.new("RGB", (9, 7), (10, 200, 30)).save(path)
+    image = images.SuiteImage(path, path.read_bytes())
+    text = image.data_url_json()
+    assert json.loads(text) == "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
+    assert text == json.dumps(json.loads(text))  # a valid JSON string literal, as json.dumps writes it
+    assert image._b64 is None  # only the form the OpenAI body needs is kept

@@ -8,6 +8,8 @@ layout), here over HTTP.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import contextlib
 import importlib.util
 import json
@@ -23,11 +25,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 from pydantic import ValidationError
 
+from monitor import images
 from monitor.adapters import AdapterError, ErrorKind, ProbeRequest, create_adapter
 from monitor.adapters.triton import TritonAdapter, classify_status
 from monitor.config import TensorSpec, TritonEndpoint, TritonTensors
+from probes.catalogue import DATA_DIR
 from tests.triton_server import REPO, _ready_line, _stop, _tail, free_ports
 
 MARK = "secret-prompt-marker"
@@ -247,6 +252,45 @@ def test_wire_tensors_per_preset() -> None:
                     "parameters": {"temperature": 0, "max_tokens": 5}}  # fmt: skip
 
 
+def suite_image() -> images.SuiteImage:
+    return images.load(sorted((DATA_DIR / "unrelated" / "color").glob("*.png"))[0])
+
+
+def test_a_prepared_suite_image_is_sent_as_its_file_and_built_on_the_loop(tmp_path: Path) -> None:
+    shipped = suite_image()
+    assert shipped.passthrough
+    vllm = TritonAdapter(endpoint("h:1", preset="vllm"))
+    got = {t.name: t for t in vllm.tensors(ProbeRequest("hi", image=shipped))}
+    assert got["image"].array.tolist() == [base64.b64encode(shipped.path.read_bytes())]  # the file's own bytes
+    # built inline: no image, a prepared PNG sent as base64 (BYTES tensor, generate's JSON), an image refused
+    assert vllm._ready(ProbeRequest("hi")) and vllm._ready(ProbeRequest("hi", image=shipped))
+    assert TritonAdapter(endpoint("h:1", preset="generate"))._ready(ProbeRequest("hi", image=shipped))
+    assert TritonAdapter(endpoint("h:1", preset="trtllm"))._ready(ProbeRequest("hi", image=shipped))  # refused
+    bytes_py = TritonAdapter(endpoint("h:1", tensors={"image": {"name": "IMAGE", "datatype": "BYTES"}}))
+    assert bytes_py._ready(ProbeRequest("hi", image=shipped))
+    # in a thread: pixels (decoded, maybe converted), or a PNG to encode
+    assert not TritonAdapter(endpoint("h:1"))._ready(ProbeRequest("hi", image=shipped))  # UINT8 (H, W, 3)
+    assert not vllm._ready(ProbeRequest("hi", image=image()))
+    Image.new("L", (8, 8)).save(tmp_path / "grey.png")
+    grey = images.load(tmp_path / "grey.png")
+    assert not grey.passthrough and not vllm._ready(ProbeRequest("hi", image=grey))
+    assert base64.b64decode(vllm.tensors(ProbeRequest("hi", image=grey))[1].array[0]).startswith(images.PNG_MAGIC)
+
+
+@pytest.fixture
+def hand_offs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions the adapter hands to a worker thread (asyncio.to_thread), recorded."""
+    calls: list[str] = []
+    to_thread = asyncio.to_thread
+
+    async def recording(func: Any, /, *args: Any, **kwargs: Any) -> Any:
+        calls.append(getattr(func, "__name__", repr(func)))
+        return await to_thread(func, *args, **kwargs)
+
+    monkeypatch.setattr("monitor.adapters.triton.asyncio.to_thread", recording)
+    return calls
+
+
 # ------------------------------------------------------------------------------ vLLM backend layout (gRPC stream)
 
 
@@ -268,6 +312,24 @@ async def test_vllm_image_is_base64_png(preset_server: PresetServer) -> None:
     got = json.loads(text)
     assert got["images"] == [{"format": "PNG", "width": 20, "height": 12, "pixel00": [200, 100, 50]}]
     assert got["prompt"] == "USER: <image>\ndescribe ASSISTANT:"
+
+
+@pytest.mark.triton
+async def test_vllm_prepared_image_goes_out_without_a_thread(preset_server: PresetServer,
+                                                             hand_offs: list[str]) -> None:  # fmt: skip
+    shipped = suite_image()
+    with Image.open(shipped.path) as img:
+        expected = {"format": "PNG", "width": img.width, "height": img.height,
+                    "pixel00": list(img.convert("RGB").getpixel((0, 0)))}  # fmt: skip
+    got = json.loads(await ask(preset_server.grpc_url, ProbeRequest("describe", image=shipped), preset="vllm",
+                               model="vllm_model"))  # fmt: skip
+    assert got["images"] == [expected] and hand_offs == []
+    got = json.loads(await ask(preset_server.grpc_url, ProbeRequest("describe", image=image()), preset="vllm",
+                               model="vllm_model"))  # fmt: skip
+    assert got["images"][0]["pixel00"] == [200, 100, 50] and hand_offs == ["tensors"]  # a PNG to encode
+    got = json.loads(await ask(preset_server.http_url, ProbeRequest("describe", image=shipped), preset="generate",
+                               model="vllm_model"))  # fmt: skip
+    assert got["images"] == [expected] and hand_offs == ["tensors"]
 
 
 @pytest.mark.triton

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,14 +22,17 @@ from monitor.store import (
     RunStatus,
     SampleResult,
     Store,
+    StoreError,
     StoreSchemaError,
     TaskScoreRecord,
     head_revision,
 )
 from monitor.store.schema import Base
 from monitor.store.store import _alembic_config
+from tests.pg_server import PG_PASSWORD, pg_cluster, reset_pg
 
-TABLES = {"runs", "sample_results", "task_scores", "baselines", "events", "verdicts", "reviews", "alembic_version"}
+TABLES = {"runs", "sample_results", "task_scores", "baselines", "events", "verdicts", "reviews", "run_shards",
+          "alembic_version"}
 
 
 def _url(path: Path) -> str:
@@ -377,7 +376,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with Store(_url(db_path)) as s:
         run = _succeeded_run(s)
         s.add_results(run.id, [_sample("t1", "v", "1")])
-        assert s.schema_revision() == head_revision() == "0004"
+        assert s.schema_revision() == head_revision() == "0005"
     with sqlite3.connect(db_path) as conn:
         schema_before = conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     for _ in range(2):
@@ -387,7 +386,7 @@ def test_migrates_empty_file_and_reopen_is_noop(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone()[0] == 1
-    assert _revision(db_path) == "0004"
+    assert _revision(db_path) == "0005"
 
 
 def test_upgrade_from_base(db_path: Path) -> None:
@@ -608,109 +607,16 @@ def test_concurrent_first_open(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------- PostgreSQL
 
 
-def _pg_bindir() -> Path | None:
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
-    for candidate in [os.environ.get("PG_BINDIR"), *versions]:
-        if candidate and (Path(candidate) / "initdb").exists() and (Path(candidate) / "pg_ctl").exists():
-            return Path(candidate)
-    initdb = shutil.which("initdb")
-    if initdb and shutil.which("pg_ctl"):
-        return Path(initdb).resolve().parent
-    return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-PG_PASSWORD = "s3cret-pw"
-
-
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A throwaway PostgreSQL cluster (initdb + pg_ctl) for this module; yields a URL without password."""
-    bindir = _pg_bindir()
-    if bindir is None:
-        if os.environ.get("CI"):  # `make test` installs it; CI must not pass by skipping the real database
-            pytest.fail("no PostgreSQL server binaries (initdb/pg_ctl); `make test` installs apt package postgresql")
-        pytest.skip("no PostgreSQL server binaries (initdb/pg_ctl); install e.g. apt package postgresql-15")
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # initdb/postgres refuse to run as root
-        if shutil.which("runuser") is None:
-            pytest.skip("running as root and runuser is missing")
-        try:
-            import pwd
-
-            pwd.getpwnam("postgres")
-        except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server as")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    root = Path(tempfile.mkdtemp(prefix="tm-pg-"))
-    data, pwfile = root / "data", root / "pw"
-    pwfile.write_text(PG_PASSWORD + "\n")
-    if run_as:
-        shutil.chown(root, "postgres")
-        shutil.chown(pwfile, "postgres")
-    port = _free_port()
-
-    def pg(*args: str, timeout: float = 120) -> None:
-        subprocess.run([*run_as, *args], check=True, capture_output=True, timeout=timeout)
-
-    started = False
-    try:
-        pg(
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "tm",
-            f"--pwfile={pwfile}",
-            "--auth=scram-sha-256",
-            "-E",
-            "UTF8",
-            "--no-sync",
-        )
-        pg(
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-w",
-            "-t",
-            "60",
-            "-l",
-            str(root / "log"),
-            "-o",
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
-            "start",
-        )
-        started = True
-        admin = sa.create_engine(
-            f"postgresql+psycopg2://tm:{PG_PASSWORD}@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
-        )
-        with admin.connect() as conn:
-            conn.exec_driver_sql("CREATE DATABASE trust_monitor")
-        admin.dispose()
-        yield f"postgresql+psycopg2://tm@127.0.0.1:{port}/trust_monitor"
-    except subprocess.CalledProcessError as exc:
-        pytest.fail(f"could not start a throwaway PostgreSQL: {exc.stderr.decode(errors='replace')}")
-    finally:
-        if started:
-            pg(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root, ignore_errors=True)
-
-
-def _reset_pg(url: str) -> None:
-    engine = sa.create_engine(sa.make_url(url).set(password=PG_PASSWORD))
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
+    with pg_cluster() as url:
+        yield url
 
 
 @pytest.fixture
 def pg_store(pg_url: str) -> Iterator[Store]:
-    _reset_pg(pg_url)
+    reset_pg(pg_url)
     s = Store(pg_url, password=PG_PASSWORD)
     yield s
     s.close()
@@ -733,7 +639,7 @@ def test_pg_schema_and_reopen(pg_url: str, pg_store: Store, caplog: pytest.LogCa
 
 
 def test_pg_wrong_password_fails(pg_url: str) -> None:
-    with pytest.raises(sa.exc.OperationalError) as info:
+    with pytest.raises(StoreError, match="store unavailable") as info:
         Store(pg_url, password="wrong")
     assert "wrong" not in str(info.value).replace("password authentication", "")
 
@@ -753,7 +659,7 @@ def test_pg_upgrade_from_base_and_unknown_revision(pg_url: str, pg_store: Store)
 
 
 def test_pg_concurrent_first_open(pg_url: str) -> None:
-    _reset_pg(pg_url)
+    reset_pg(pg_url)
     errors: list[BaseException] = []
     stores: list[Store] = []
 
