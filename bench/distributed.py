@@ -1,6 +1,7 @@
 """mode: distributed against an endpoint of known capacity: a full-suite run over 1 API replica and 3 worker
 processes on a throwaway PostgreSQL, beside the same run by one single-mode process, against one capacity server
-(bench/capacity_server.py, its own process) in one sitting.
+(bench/capacity_server.py, its own process) in one sitting; each mode after a warm-up run, at concurrency =
+the server's capacity and at twice it.
 
     .venv/bin/python bench/distributed.py [--capacity 16] [--service-ms 50] [--workers 3]
 
@@ -37,8 +38,10 @@ def _config(path: Path, store: dict[str, Any], base_url: str, capacity: int, mod
         "mode": mode, "store": store,
         "server": {"grpc_listen": grpc_addr, "http_listen": http_addr},
         "suite": {"tasks": "all"},
-        "endpoints": [{"name": "bench", "kind": "openai", "base_url": base_url, "model": "bench-model",
-                       "concurrency": capacity, "timeout": "60s", "max_tokens": 16}],
+        # the same server at concurrency = its capacity and at twice it (throughput must not fall past capacity)
+        "endpoints": [{"name": name, "kind": "openai", "base_url": base_url, "model": "bench-model",
+                       "concurrency": width, "timeout": "60s", "max_tokens": 16}
+                      for name, width in (("bench", capacity), ("bench-2x", 2 * capacity))],
         **extra,
     }
     path.write_text(yaml.safe_dump(config))
@@ -66,7 +69,7 @@ async def _server(port: int, method: str, path: str) -> dict[str, float]:
         return out
 
 
-async def _run(grpc_addr: str, pids: list[int], port: int) -> dict[str, Any]:
+async def _run(grpc_addr: str, pids: list[int], port: int, endpoint: str = "bench") -> dict[str, Any]:
     """Start a full-suite run over gRPC, wait for it, and read its figures (the server's: when it was busy)."""
     import grpc
 
@@ -77,7 +80,7 @@ async def _run(grpc_addr: str, pids: list[int], port: int) -> dict[str, Any]:
     cpu0 = {pid: _proc_cpu_s(pid) for pid in pids}
     async with grpc.aio.insecure_channel(grpc_addr) as channel:
         stub = pb2_grpc.TrustMonitorStub(channel)
-        run = await stub.StartRun(pb2.StartRunRequest(endpoint="bench"))
+        run = await stub.StartRun(pb2.StartRunRequest(endpoint=endpoint))
         while True:
             state = await stub.GetRun(pb2.GetRunRequest(run_id=run.id))
             if state.status not in (pb2.RUN_STATUS_QUEUED, pb2.RUN_STATUS_RUNNING):
@@ -127,6 +130,7 @@ async def measure(capacity: int = 16, service_ms: float = 50, workers: int = 3,
         try:
             out["single_warmup"] = await _run(grpc_addr, [single.pid], server.port)  # imports, image cache, classifier
             out["single"] = await _run(grpc_addr, [single.pid], server.port)
+            out["single_2x"] = await _run(grpc_addr, [single.pid], server.port, "bench-2x")
         finally:
             await _stop([single])
         with pg_cluster(max_connections=200) as url:
@@ -145,14 +149,17 @@ async def measure(capacity: int = 16, service_ms: float = 50, workers: int = 3,
                 pids = [p.pid for p in procs]
                 out["distributed_warmup"] = await _run(nodes[0][1], pids, server.port)
                 out["distributed"] = await _run(nodes[0][1], pids, server.port)
+                out["distributed_2x"] = await _run(nodes[0][1], pids, server.port, "bench-2x")
             finally:
                 await _stop(procs)
     out["machine_after"] = machine()
     ceiling = out["ceiling_rps"]
-    for mode in ("single", "distributed"):
+    for mode in ("single", "distributed", "single_2x", "distributed_2x"):
         out[f"{mode}_share_of_ceiling"] = round(out[mode]["requests_per_s"] / ceiling, 3)
         out[f"{mode}_sending_share_of_ceiling"] = round(out[mode]["sending_requests_per_s"] / ceiling, 3)
     out["distributed_vs_single"] = round(out["distributed"]["requests_per_s"] / out["single"]["requests_per_s"], 3)
+    out["distributed_2x_vs_single_2x"] = round(
+        out["distributed_2x"]["requests_per_s"] / out["single_2x"]["requests_per_s"], 3)
     return out
 
 

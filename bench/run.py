@@ -154,22 +154,27 @@ def _triton_figures(tr: dict[str, Any], fig: Callable[..., Figure]) -> list[Figu
 
 
 def _distributed_figures(d: dict[str, Any], fig: Callable[..., Figure]) -> list[Figure]:
-    ceiling, workers = d["ceiling_rps"], d["workers"]
-    single, dist = d["single"], d["distributed"]
-    return [
-        fig(f"distributed: 1 API + {workers} workers on PostgreSQL, full suite, start to finish",
-            dist["requests_per_s"], "req/s", f"ceiling {ceiling:.0f}", None),
-        fig("  single mode, same server, same sitting (SQLite, one process)", single["requests_per_s"], "req/s", "",
-            None),
-        fig("distributed / ceiling while sending (first request to last answer)",
-            dist["sending_requests_per_s"] / ceiling, "×", "≥ 0.90", lambda v: v >= 0.90),
-        fig("  single mode / ceiling while sending", single["sending_requests_per_s"] / ceiling, "×", "(reference)",
-            None),
-        fig("distributed / single mode, start to finish", dist["requests_per_s"] / single["requests_per_s"], "×",
-            "(reference)", None),
-        fig("  distributed: planning + scoring outside the sending", dist["outside_sending_s"], "s", "", None),
-        fig("  distributed: CPU per request, every monitor process", dist["cpu_ms_per_request"], "ms", "", None),
-    ]
+    ceiling, workers, cap = d["ceiling_rps"], d["workers"], d["capacity"]
+    out: list[Figure] = []
+    for suffix, width in (("", cap), ("_2x", 2 * cap)):
+        single, dist = d[f"single{suffix}"], d[f"distributed{suffix}"]
+        out += [
+            fig(f"distributed: 1 API + {workers} workers on PostgreSQL, full suite, concurrency {width}, start to "
+                "finish", dist["requests_per_s"], "req/s", f"ceiling {ceiling:.0f}", None),
+            fig(f"  single mode, concurrency {width}, same server, same sitting (SQLite, one process)",
+                single["requests_per_s"], "req/s", "", None),
+            fig(f"distributed / ceiling while sending (first request to last answer), concurrency {width}",
+                dist["sending_requests_per_s"] / ceiling, "×", "≥ 0.90", lambda v: v >= 0.90),
+            fig(f"  single mode / ceiling while sending, concurrency {width}",
+                single["sending_requests_per_s"] / ceiling, "×", "(reference)", None),
+            fig(f"  distributed / single mode, start to finish, concurrency {width}",
+                dist["requests_per_s"] / single["requests_per_s"], "×", "(reference)", None),
+            fig(f"  distributed: planning + scoring outside the sending, concurrency {width}",
+                dist["outside_sending_s"], "s", "", None),
+            fig(f"  distributed: CPU per request, every monitor process, concurrency {width}",
+                dist["cpu_ms_per_request"], "ms", "", None),
+        ]
+    return out
 
 
 def _scale_figures(sc: dict[str, Any], fig: Callable[..., Figure]) -> list[Figure]:

@@ -3,8 +3,8 @@ processed in one call, off the event loop.
 
 Used for the run's store writes (every answer is committed before it counts as done, and answers that arrive
 together share a transaction: a process killed at any instant loses only the answers whose commit had not
-returned, at most monitor.runner.COMMITS_PER_SLOT per request slot) and for scorers with a batch entry point
-(the S.1/S.3 classifier reads a batch of answers for about the cost of one).
+returned, at most monitor.runner.COMMITS_PER_SLOT per request slot, beside one in hand per worker) and for
+scorers with a batch entry point (the S.1/S.3 classifier reads a batch of answers for about the cost of one).
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 PLATFORM_REFUSAL = "platform_refusal"  # a sample's reason (and request outcome) when the platform blocked it
 COMMIT_LINGER_S = 0.025  # answers arriving within this share a transaction (bench/durability.py)
-COMMITS_PER_SLOT = 2  # answers awaiting their commit, per request slot: what a killed process can lose at most
+COMMITS_PER_SLOT = 2  # answers awaiting their commit per request slot (a kill loses these and one in hand per worker)
 RATE_LIMIT_ATTEMPTS = 50  # rate-limited attempts retried beyond retries.max_attempts under an adaptive limit
 
 
