@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from monitor import events
 from monitor.adapters import ModelIdentity
 from monitor.aggregation import Aggregate, aggregate
+from monitor.background import LoopTask
 from monitor.config import Config
 from monitor.metrics import Metrics
 from monitor.store import RunRecord, RunStatus, ScoredTask, Store, VerdictRecord
@@ -49,7 +50,9 @@ def describe_age(seconds: float) -> str:
     return f"{seconds / 60:.0f} minutes"
 
 
-class Publisher:
+class Publisher(LoopTask):
+    task_name = "publisher-refresh"
+
     def __init__(self, config: Config, store: Store, metrics: Metrics, catalogue: Mapping[str, Task],
                  scope: Callable[[str], list[str]]) -> None:
         self.config = config
@@ -57,7 +60,6 @@ class Publisher:
         self.metrics = metrics
         self.catalogue = catalogue
         self.scope = scope
-        self._refresher: asyncio.Task[None] | None = None
         self._lock = threading.Lock()  # one publication at a time (run ends, the refresh loop, SetBaseline)
 
     def view(self, endpoint: str, now: datetime | None = None) -> PublishedScores:
@@ -106,15 +108,7 @@ class Publisher:
     async def on_finished(self, event: events.Event) -> None:
         await asyncio.to_thread(self.publish, event.endpoint)
 
-    def start(self) -> None:
-        self._refresher = asyncio.get_running_loop().create_task(self._refresh(), name="publisher-refresh")
-
-    async def stop(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            await asyncio.gather(self._refresher, return_exceptions=True)
-
-    async def _refresh(self) -> None:
+    async def _loop(self) -> None:  # scores age out of reliability: published again from time to time
         interval = min(REFRESH_S, max(1.0, self.config.suite.max_score_age / 10))
         while True:
             await asyncio.sleep(interval)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor import events
 from monitor.adapters import Adapter, ModelIdentity
+from monitor.background import LoopTask
 from monitor.config import Config, ScheduleConfig
 from monitor.distributed import plan
 from monitor.distributed.jobs import Jobs
@@ -115,23 +116,16 @@ class QueuedRuns(RunManager):
             await asyncio.gather(*self._deferring, return_exceptions=True)
 
 
-class Ticker:
+class Ticker(LoopTask):
     """Defers each endpoint's scheduled runs and model checks at their ticks. Every replica runs one; the engine
     keeps one job per (endpoint, tick), so ticks are neither doubled nor dropped while any replica lives."""
+
+    task_name = "ticker"
 
     def __init__(self, config: Config, jobs: Jobs) -> None:
         self.config = config
         self.jobs = jobs
         self.deferred = 0  # ticks this replica deferred (others found them deferred already)
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="ticker")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     def _schedules(self) -> list[tuple[str, str, ScheduleConfig, bool, float]]:
         """(kind, endpoint, schedule, catch up the current tick at start, grace) of every tick stream."""
@@ -176,10 +170,12 @@ class Ticker:
             await asyncio.sleep(max(0.05, wait + 0.02))
 
 
-class Follower:
+class Follower(LoopTask):
     """Reads the runs in progress (and just finished) from the store every ``distributed.poll_interval`` and tells
     this replica's bus: started, progress, finished. Publishing scores and WatchRun hang off these events, as in
     single mode; metrics of requests and runs come from the workers that executed them."""
+
+    task_name = "follower"
 
     def __init__(self, config: Config, store: Store, bus: events.EventBus,
                  identities: dict[str, ModelIdentity], jobs: Jobs | None = None) -> None:
@@ -192,15 +188,6 @@ class Follower:
         self._announced: dict[str, datetime] = {}  # finished runs told, with when they finished
         self._requeued: dict[str, float] = {}  # queued runs whose start job was deferred again, and when
         self.requeue_after = REQUEUE_AFTER
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="follower")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
         started = last = datetime.now(UTC)  # runs finished before this replica started were restored, not told

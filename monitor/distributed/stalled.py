@@ -9,26 +9,21 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from monitor.background import LoopTask
+
 if TYPE_CHECKING:
     import procrastinate
 
 log = logging.getLogger(__name__)
 
 
-class StalledJobs:
+class StalledJobs(LoopTask):
+    task_name = "stalled-jobs"
+
     def __init__(self, app: procrastinate.App, stalled_after: float) -> None:
         self.app = app
         self.stalled_after = stalled_after
         self.retried = 0
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._loop(), name="stalled-jobs")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
     async def _loop(self) -> None:
         while True:
